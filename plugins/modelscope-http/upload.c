@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: MIT */
+/* upload_folder: compare, batch-check, PUT in parallel, commit, verify. */
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UPLOAD_BATCH_OBJECTS 64u
+
+/* One blob to PUT. */
+struct upload_blob {
+	const struct ms_file *file;
+	char *href;
+};
+
+/* State shared by the PUT workers. */
+struct upload_pool {
+	struct http_ctx *c;
+	struct upload_blob *blobs;
+	size_t n_blobs;
+	atomic_size_t next;
+	atomic_bool stop;
+	atomic_uint_fast64_t bytes_done;
+	atomic_uint_fast64_t bytes_sent; /* of completed PUTs */
+	atomic_uint files_done;
+	uint64_t bytes_total;
+	pthread_mutex_t lock;
+	int rc;
+};
+
+static void upload_progress(struct upload_pool *p, const char *path)
+{
+	const struct ms_host *h = p->c->host;
+	struct ms_progress pr;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.struct_size = sizeof(pr);
+	pr.phase = "uploading";
+	pr.path = path;
+	pr.bytes_done = atomic_load(&p->bytes_done);
+	pr.bytes_total = p->bytes_total;
+	if (pr.bytes_done > pr.bytes_total)
+		pr.bytes_done = pr.bytes_total;
+	pr.files_done = atomic_load(&p->files_done);
+	pr.files_total = (uint32_t)p->n_blobs;
+	h->progress(h, &pr);
+}
+
+struct upload_job {
+	struct upload_pool *pool;
+	const char *path;
+};
+
+static void upload_on_sent(uint64_t delta, void *payload)
+{
+	struct upload_job *j = payload;
+
+	atomic_fetch_add(&j->pool->bytes_done, delta);
+	upload_progress(j->pool, j->path);
+}
+
+static int upload_one(struct upload_pool *p, const struct upload_blob *b)
+{
+	const struct ms_host *h = p->c->host;
+	const struct ms_file *f = b->file;
+	struct upload_job job = { .pool = p, .path = f->rel_path };
+	struct stat st;
+	int fd, rc;
+
+	rc = h->check_unchanged(h, f);
+	if (rc != MS_OK)
+		return rc;
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return h->error(h, MS_EIO, "cannot open \"%s\": %s",
+				f->rel_path, strerror(errno));
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != f->size) {
+		close(fd);
+		return h->error(h, MS_ECHANGED,
+				"\"%s\" changed after it was hashed (size); "
+				"nothing was committed, run again",
+				f->rel_path);
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = msnet_put_file(p->c->net, b->href, fd, f->size, f->rel_path,
+			    upload_on_sent, &job);
+	close(fd);
+	if (rc != MS_OK)
+		return rc;
+	/* what we sent must still be what we hashed */
+	rc = h->check_unchanged(h, f);
+	if (rc != MS_OK)
+		return rc;
+	atomic_fetch_add(&p->bytes_sent, f->size);
+	atomic_fetch_add(&p->files_done, 1);
+	h->log(h, MS_LOG_VERBOSE, "uploaded \"%s\" (%llu bytes)", f->rel_path,
+	       (unsigned long long)f->size);
+	upload_progress(p, f->rel_path);
+	return MS_OK;
+}
+
+static void *upload_worker(void *arg)
+{
+	struct upload_pool *p = arg;
+	const struct ms_host *h = p->c->host;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		if (atomic_load(&p->stop) || h->cancelled(h))
+			break;
+		i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n_blobs)
+			break;
+		rc = upload_one(p, &p->blobs[i]);
+		if (rc != MS_OK) {
+			pthread_mutex_lock(&p->lock);
+			if (p->rc == MS_OK)
+				p->rc = rc;
+			pthread_mutex_unlock(&p->lock);
+			atomic_store(&p->stop, true);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int upload_blobs(struct http_ctx *c, struct upload_blob *blobs,
+			size_t n, unsigned jobs, uint64_t *bytes_out)
+{
+	const struct ms_host *h = c->host;
+	struct upload_pool p;
+	pthread_t th[64];
+	unsigned nt, i, started = 0;
+	size_t k;
+
+	*bytes_out = 0;
+	if (n == 0)
+		return MS_OK;
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.blobs = blobs;
+	p.n_blobs = n;
+	for (k = 0; k < n; k++)
+		p.bytes_total += blobs[k].file->size;
+	pthread_mutex_init(&p.lock, NULL);
+	nt = jobs ? jobs : 1;
+	if (nt > 64)
+		nt = 64;
+	if (nt > n)
+		nt = (unsigned)n;
+	for (i = 0; i < nt; i++) {
+		if (pthread_create(&th[i], NULL, upload_worker, &p) != 0)
+			break;
+		started++;
+	}
+	if (started == 0)
+		upload_worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	*bytes_out = atomic_load(&p.bytes_sent);
+	if (p.rc != MS_OK)
+		return p.rc;
+	if (h->cancelled(h))
+		return MS_ECANCELED;
+	return MS_OK;
+}
+
+static int upload_split_repo(const struct ms_host *h, const char *repo_id,
+			     char *owner, size_t ocap, char *name,
+			     size_t ncap)
+{
+	const char *slash = strchr(repo_id, '/');
+	size_t ol;
+
+	if (slash == NULL || slash == repo_id || slash[1] == '\0' ||
+	    strchr(slash + 1, '/') != NULL)
+		return h->error(h, MS_EINVAL,
+				"repo id \"%s\" is not owner/name", repo_id);
+	ol = (size_t)(slash - repo_id);
+	if (ol >= ocap || strlen(slash + 1) >= ncap)
+		return h->error(h, MS_EINVAL, "repo id \"%s\" is too long",
+				repo_id);
+	memcpy(owner, repo_id, ol);
+	owner[ol] = '\0';
+	snprintf(name, ncap, "%s", slash + 1);
+	return MS_OK;
+}
+
+/* Revisions go into the URL path verbatim (4.8): allow only safe ones. */
+static int upload_check_revision(const struct ms_host *h, const char *rev)
+{
+	const char *p;
+
+	if (rev[0] == '\0' || rev[0] == '/' || strstr(rev, "..") != NULL)
+		goto bad;
+	for (p = rev; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-' || *p == '/')
+			continue;
+		goto bad;
+	}
+	return MS_OK;
+bad:
+	return h->error(h, MS_EINVAL,
+			"revision \"%s\": only letters, digits, '.', '_', "
+			"'-' and '/' are supported", rev);
+}
+
+/* Is @p remote_path (under the prefix) present in the folder on disk? */
+static bool upload_exists_locally(const struct ms_upload *req,
+				  const char *remote_path)
+{
+	const char *rel = remote_path;
+	size_t pl = strlen(req->path_in_repo);
+	struct stat st;
+	char *p = NULL;
+	bool yes;
+
+	if (pl > 0)
+		rel += pl + 1;
+	if (asprintf(&p, "%s/%s", req->folder, rel) < 0)
+		return true; /* be safe: never delete on doubt */
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
+static int upload_file_cmp(const void *key, const void *elem)
+{
+	const struct ms_file *f = elem;
+
+	return strcmp(key, f->repo_path);
+}
+
+static bool upload_under_prefix(const char *prefix, const char *path)
+{
+	size_t pl = strlen(prefix);
+
+	if (pl == 0)
+		return true;
+	return strncmp(path, prefix, pl) == 0 && path[pl] == '/';
+}
+
+static double upload_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool upload_same(const struct ms_file *f,
+			const struct http_remote_file *r)
+{
+	return r != NULL && r->size == f->size && r->sha256[0] != '\0' &&
+	       strcmp(r->sha256, f->sha256) == 0;
+}
+
+static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
+			 const char *owner, const char *name,
+			 const struct http_action *dels, size_t n_dels)
+{
+	const struct ms_host *h = c->host;
+	const struct http_remote_file *r;
+	struct http_remote rem;
+	size_t i, bad = 0;
+	int rc;
+
+	rc = http_remote_list(c, owner, name, req->revision, &rem);
+	if (rc != MS_OK)
+		return rc;
+	for (i = 0; i < req->n_files; i++) {
+		const struct ms_file *f = &req->files[i];
+
+		r = http_remote_find(&rem, f->repo_path);
+		if (upload_same(f, r))
+			continue;
+		if (bad++ == 0) {
+			if (r == NULL)
+				rc = h->error(h, MS_EPROTO,
+					      "verification failed: \"%s\" is "
+					      "not on the hub after the commit",
+					      f->repo_path);
+			else
+				rc = h->error(h, MS_EPROTO,
+					      "verification failed: \"%s\" on "
+					      "the hub has %llu bytes, sha256 "
+					      "%s; sent %llu bytes, sha256 %s",
+					      f->repo_path,
+					      (unsigned long long)r->size,
+					      r->sha256[0] ? r->sha256 : "?",
+					      (unsigned long long)f->size,
+					      f->sha256);
+		}
+	}
+	for (i = 0; i < n_dels; i++) {
+		if (http_remote_find(&rem, dels[i].path) == NULL)
+			continue;
+		if (bad++ == 0)
+			rc = h->error(h, MS_EPROTO,
+				      "verification failed: \"%s\" is still "
+				      "on the hub after its deletion",
+				      dels[i].path);
+	}
+	if (bad == 0)
+		h->log(h, MS_LOG_INFO,
+		       "Verified %zu file%s on the hub (path, size, sha256).",
+		       req->n_files, req->n_files == 1 ? "" : "s");
+	else if (bad > 1)
+		h->log(h, MS_LOG_ERROR, "verification: %zu files differ", bad);
+	http_remote_free(&rem);
+	return rc;
+}
+
+int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
+		       struct ms_upload_result *out)
+{
+	const struct ms_host *h = c->host;
+	struct http_remote rem = { 0 };
+	struct http_action *acts = NULL, *dels = NULL;
+	struct upload_blob *blobs = NULL;
+	const struct ms_file **lfs = NULL;
+	char **hrefs = NULL;
+	char owner[256], name[256], msg[1024], cid[65];
+	const char *message, *revision;
+	size_t n_send = 0, n_dels = 0, n_lfs = 0, n_blobs = 0, i, j;
+	size_t batch, n_batches, first, cnt;
+	uint64_t inline_bytes = 0, blob_bytes = 0, put_bytes = 0;
+	double t0 = upload_now();
+	bool created = false;
+	int rc;
+
+	revision = req->revision && req->revision[0] ? req->revision :
+						       "master";
+	message = req->commit_message && req->commit_message[0] ?
+		req->commit_message : "Upload folder";
+	out->files_total = req->n_files;
+	if (req->token != NULL && req->token[0] != '\0')
+		h->add_secret(h, req->token);
+	rc = upload_split_repo(h, req->repo_id, owner, sizeof(owner), name,
+			       sizeof(name));
+	if (rc != MS_OK)
+		return rc;
+	rc = upload_check_revision(h, revision);
+	if (rc != MS_OK)
+		return rc;
+	rc = http_net(c, req->endpoint, req->token);
+	if (rc != MS_OK)
+		return rc;
+	if (snprintf(out->repo_url, sizeof(out->repo_url), "%s/models/%s/%s",
+		     msnet_endpoint(c->net), owner, name) >=
+	    (int)sizeof(out->repo_url))
+		out->repo_url[0] = '\0';
+	if (req->token == NULL || req->token[0] == '\0')
+		return h->error(h, MS_EAUTH,
+				"no token: uploading to %s needs one; pass "
+				"--token or set MODELSCOPE_API_TOKEN (create "
+				"a token on the website)",
+				msnet_endpoint(c->net));
+
+	rc = http_repo_ensure(c, owner, name, &created);
+	if (rc != MS_OK)
+		goto out;
+	out->repo_created = created;
+
+	/* every file once, on all cores; the core caches the hashes */
+	rc = h->hash_files(h, req->files, req->n_files, 0);
+	if (rc != MS_OK)
+		goto out;
+	if (h->cancelled(h)) {
+		rc = MS_ECANCELED;
+		goto out;
+	}
+
+	rc = http_remote_list(c, owner, name, revision, &rem);
+	if (rc != MS_OK)
+		goto out;
+
+	acts = calloc(req->n_files + rem.n + 1, sizeof(*acts));
+	dels = calloc(rem.n + 1, sizeof(*dels));
+	lfs = calloc(req->n_files + 1, sizeof(*lfs));
+	if (acts == NULL || dels == NULL || lfs == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < req->n_files; i++) {
+		const struct ms_file *f = &req->files[i];
+
+		if (upload_same(f, http_remote_find(&rem, f->repo_path))) {
+			out->files_unchanged++;
+			continue;
+		}
+		acts[n_send].file = f;
+		acts[n_send].path = f->repo_path;
+		n_send++;
+		if (f->lfs) {
+			/* one batch entry per distinct object */
+			for (j = 0; j < n_lfs; j++)
+				if (strcmp(lfs[j]->sha256, f->sha256) == 0)
+					break;
+			if (j == n_lfs)
+				lfs[n_lfs++] = f;
+		} else {
+			inline_bytes += f->size;
+		}
+	}
+	if (req->delete_remote) {
+		for (i = 0; i < rem.n; i++) {
+			const char *p = rem.files[i].path;
+			bool local = false;
+
+			if (!upload_under_prefix(req->path_in_repo, p))
+				continue;
+			if (strcmp(p, ".gitattributes") == 0)
+				continue; /* the hub's own; never orphaned */
+			local = bsearch(p, req->files, req->n_files,
+					sizeof(*req->files),
+					upload_file_cmp) != NULL;
+			/* excluded by a pattern but present: keep it */
+			if (!local && !upload_exists_locally(req, p)) {
+				dels[n_dels].file = NULL;
+				dels[n_dels].path = p;
+				n_dels++;
+			}
+		}
+	}
+	if (n_send == 0 && n_dels == 0) {
+		out->up_to_date = true;
+		h->log(h, MS_LOG_INFO, "Nothing to upload: %s is up to date.",
+		       req->repo_id);
+		rc = MS_OK;
+		goto out;
+	}
+	h->log(h, MS_LOG_INFO,
+	       "%zu of %zu file%s to send (%zu unchanged on the hub), "
+	       "%zu distinct LFS object%s to check%s%zu remote file%s to "
+	       "delete.",
+	       n_send, req->n_files, req->n_files == 1 ? "" : "s",
+	       (size_t)out->files_unchanged, n_lfs, n_lfs == 1 ? "" : "s",
+	       ", ", n_dels, n_dels == 1 ? "" : "s");
+
+	/* LFS batch check, at most 64 objects per request */
+	hrefs = calloc(n_lfs + 1, sizeof(*hrefs));
+	blobs = calloc(n_lfs + 1, sizeof(*blobs));
+	if (hrefs == NULL || blobs == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n_lfs; i += UPLOAD_BATCH_OBJECTS) {
+		cnt = n_lfs - i;
+		if (cnt > UPLOAD_BATCH_OBJECTS)
+			cnt = UPLOAD_BATCH_OBJECTS;
+		rc = http_lfs_batch(c, owner, name, lfs + i, cnt, hrefs + i);
+		if (rc != MS_OK)
+			goto out;
+	}
+	for (i = 0; i < n_lfs; i++) {
+		if (hrefs[i] == NULL) {
+			out->blobs_skipped++;
+			continue;
+		}
+		blobs[n_blobs].file = lfs[i];
+		blobs[n_blobs].href = hrefs[i];
+		hrefs[i] = NULL;
+		n_blobs++;
+	}
+	if (n_lfs > 0)
+		h->log(h, MS_LOG_INFO,
+		       "LFS: %zu blob%s to upload, %llu already on the hub.",
+		       n_blobs, n_blobs == 1 ? "" : "s",
+		       (unsigned long long)out->blobs_skipped);
+
+	/* blobs first: nothing is committed before every PUT succeeded */
+	rc = upload_blobs(c, blobs, n_blobs, req->jobs, &put_bytes);
+	if (rc != MS_OK)
+		goto out;
+	out->blobs_uploaded = n_blobs;
+	blob_bytes = put_bytes;
+
+	/* commits last, in sorted batches; deletions ride in the last one */
+	for (i = 0; i < n_dels; i++)
+		acts[n_send + i] = dels[i];
+	batch = n_send ? ms_commit_batch_size(n_send) : 1;
+	n_batches = n_send ? (n_send + batch - 1) / batch : 1;
+	for (i = 0; i < n_batches; i++) {
+		struct ms_progress pr;
+
+		if (h->cancelled(h)) {
+			rc = MS_ECANCELED;
+			goto out;
+		}
+		first = i * batch;
+		cnt = first + batch > n_send ? n_send - first : batch;
+		if (i + 1 == n_batches)
+			cnt += n_dels;
+		for (j = first; j < first + cnt; j++) {
+			if (acts[j].file == NULL)
+				continue;
+			rc = h->check_unchanged(h, acts[j].file);
+			if (rc != MS_OK)
+				goto out;
+		}
+		if (n_batches > 1)
+			snprintf(msg, sizeof(msg), "%s (batch %zu/%zu)",
+				 message, i + 1, n_batches);
+		else
+			snprintf(msg, sizeof(msg), "%s", message);
+		memset(&pr, 0, sizeof(pr));
+		pr.struct_size = sizeof(pr);
+		pr.phase = "committing";
+		pr.files_done = (uint32_t)i;
+		pr.files_total = (uint32_t)n_batches;
+		h->progress(h, &pr);
+		rc = http_commit(c, owner, name, revision, msg, acts + first,
+				 cnt, cid);
+		if (rc != MS_OK) {
+			if (out->n_commits > 0)
+				h->log(h, MS_LOG_ERROR,
+				       "%u of %zu batch commits landed before "
+				       "this failure; run again to finish",
+				       out->n_commits, n_batches);
+			goto out;
+		}
+		if (out->n_commits < MS_RESULT_MAX_COMMITS)
+			snprintf(out->commit_ids[out->n_commits], 65, "%s",
+				 cid);
+		out->n_commits++;
+		for (j = first; j < first + cnt; j++) {
+			if (acts[j].file != NULL)
+				out->files_sent++;
+			else
+				out->files_deleted++;
+		}
+		h->log(h, MS_LOG_INFO, "Batch %zu/%zu: committed %zu file%s%s%s",
+		       i + 1, n_batches, cnt, cnt == 1 ? "" : "s",
+		       cid[0] ? ", commit " : "", cid);
+	}
+	if (out->n_commits > MS_RESULT_MAX_COMMITS)
+		out->n_commits = MS_RESULT_MAX_COMMITS;
+	out->bytes_uploaded = blob_bytes + inline_bytes;
+
+	rc = upload_verify(c, req, owner, name, dels, n_dels);
+	if (rc != MS_OK)
+		goto out;
+	h->log(h, MS_LOG_VERBOSE, "upload of %s took %.1f s", req->repo_id,
+	       upload_now() - t0);
+out:
+	if (rc == MS_ECANCELED || (rc != MS_OK && h->cancelled(h))) {
+		rc = h->error(h, MS_ECANCELED,
+			      "interrupted; %s. Run the same command again "
+			      "to resume: blobs already on the hub are not "
+			      "sent again",
+			      out->n_commits ? "earlier batches were "
+					       "committed, the rest was not" :
+					       "nothing was committed");
+	}
+	if (out->bytes_uploaded == 0)
+		out->bytes_uploaded = blob_bytes;
+	if (hrefs != NULL)
+		for (i = 0; i < n_lfs; i++)
+			free(hrefs[i]);
+	if (blobs != NULL)
+		for (i = 0; i < n_blobs; i++)
+			free(blobs[i].href);
+	free(hrefs);
+	free(blobs);
+	free(lfs);
+	free(acts);
+	free(dels);
+	http_remote_free(&rem);
+	return rc;
+}
