@@ -1,0 +1,874 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Tests of tests/fakehub (fakehub.py, hub.sh, verify.sh, blobstore.sh).
+
+Run: python3 tests/fakehub/test_fakehub.py [-v] [TestClass.test_name]
+Every test talks to real processes over sockets on 127.0.0.1 only.
+"""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKEHUB = os.path.join(HERE, "fakehub.py")
+VERIFY = os.path.join(HERE, "verify.sh")
+BLOBSTORE = os.path.join(HERE, "blobstore.sh")
+HUBSH = os.path.join(HERE, "hub.sh")
+TOKEN = "ms-test-token-0123456789"
+ZERO = "0" * 40
+
+sys.path.insert(0, HERE)
+import fakehub  # noqa: E402
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def normal(path, data, action="create"):
+    return {"action": action, "path": path, "type": "normal",
+            "size": len(data), "sha256": "", "content": b64(data),
+            "encoding": "base64"}
+
+
+def lfs(path, data, action="create"):
+    return {"action": action, "path": path, "type": "lfs", "size": len(data),
+            "sha256": sha(data), "content": "", "encoding": ""}
+
+
+def delete(path):
+    return {"action": "delete", "path": path, "type": "normal", "size": 0,
+            "sha256": "", "content": "", "encoding": ""}
+
+
+class HubProc:
+    """A fakehub.py process on a free port with its own data dir."""
+
+    def __init__(self, tmp, *extra):
+        self.data = os.path.join(tmp, "data")
+        self.logpath = os.path.join(tmp, "requests.jsonl")
+        self.errpath = os.path.join(tmp, "hub.err")
+        self.err = open(self.errpath, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, FAKEHUB, "--port", "0", "--data", self.data,
+             "--token", TOKEN, "--log", self.logpath] + list(extra),
+            stdout=subprocess.PIPE, stderr=self.err)
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("http://127.0.0.1:"):
+            self.proc.kill()
+            raise RuntimeError("fakehub did not start: %r %s" % (
+                line, open(self.errpath).read()))
+        self.url = line
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        self.proc.stdout.close()
+        return self.proc.returncode
+
+    def log(self):
+        with open(self.logpath, encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+
+
+class Resp:
+    def __init__(self, r, body):
+        self.status = r.status
+        self.headers = r
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode())
+
+    def header(self, name):
+        return self.headers.getheader(name)
+
+
+class HubCase(unittest.TestCase):
+    """Base: one hub per test class."""
+
+    hub_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="fakehub-test-")
+        cls.hub = HubProc(cls.tmp, *cls.hub_args)
+        cls.env = git_home(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def request(self, method, path, body=None, headers=None, auth="bearer",
+                token=TOKEN, conn=None, chunked=False):
+        h = {}
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if auth == "bearer":
+            h["Authorization"] = "Bearer " + token
+        elif auth == "cookie":
+            h["Cookie"] = "m_session_id=" + token
+        elif auth == "both":
+            h["Authorization"] = "Bearer " + token
+            h["Cookie"] = "m_session_id=" + token
+        elif auth == "basic":
+            h["Authorization"] = "Basic " + b64(("oauth2:" + token).encode())
+        h.update(headers or {})
+        own = conn is None
+        if own:
+            conn = http.client.HTTPConnection("127.0.0.1", self.hub.port,
+                                              timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=h,
+                         encode_chunked=chunked)
+            r = conn.getresponse()
+            data = r.read()
+            return Resp(r, data)
+        finally:
+            if own:
+                conn.close()
+
+    # helpers
+    _n = 0
+
+    def new_repo(self, visibility=5):
+        HubCase._n += 1
+        name = "r%d-%s" % (HubCase._n, self.id().rsplit(".", 1)[-1][:40])
+        name = name.replace("_", "-")
+        r = self.request("POST", "/api/v1/models", {
+            "Path": "alice", "Name": name, "Visibility": visibility,
+            "License": "Apache-2.0"})
+        self.assertEqual(r.status, 200, r.body)
+        return "alice", name
+
+    def put_blob(self, data, auth="bearer"):
+        oid = sha(data)
+        return self.request("PUT", "/lfs-upload/%s?size=%d" % (oid, len(data)),
+                            body=data, auth=auth)
+
+    def commit(self, owner, name, actions, rev="master", msg="test commit",
+               auth="both", token=TOKEN):
+        return self.request("POST", "/api/v1/repos/models/%s/%s/commit/%s" % (
+            owner, name, rev), {"commit_message": msg, "actions": actions},
+            auth=auth, token=token)
+
+    def files(self, owner, name, rev="master", root=None, recursive=True):
+        q = {"Revision": rev, "Recursive": "True" if recursive else "False"}
+        if root is not None:
+            q["Root"] = root
+        r = self.request("GET", "/api/v1/models/%s/%s/repo/files?%s" % (
+            owner, name, urllib.parse.urlencode(q)), auth=None)
+        self.assertEqual(r.status, 200, r.body)
+        return {f["Path"]: f for f in r.json()["Data"]["Files"]}
+
+    def gitdir(self, owner, name):
+        return os.path.join(self.hub.data, "repos", owner, name + ".git")
+
+    def git(self, *args, cwd=None, check=True, env=None):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.run(["git"] + list(args), cwd=cwd, env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if check and p.returncode != 0:
+            self.fail("git %s failed: %s" % (" ".join(args),
+                                              p.stderr.decode()))
+        return p
+
+    def assertLegacyError(self, r, status, code=None):
+        self.assertEqual(r.status, status, r.body)
+        j = r.json()
+        self.assertEqual(j["Code"], code if code is not None else status)
+        self.assertFalse(j["Success"])
+        self.assertIsNone(j["Data"])
+        self.assertTrue(j["Message"])
+        self.assertTrue(j["RequestId"])
+
+
+def git_home(tmp):
+    home = os.path.join(tmp, "home")
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("GIT_"):
+            del env[k]
+    env.update({"HOME": home, "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C.UTF-8",
+                "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@localhost"})
+    subprocess.run(["git", "lfs", "install", "--skip-repo"], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["git", "config", "--global", "init.defaultBranch",
+                    "master"], env=env, check=True)
+    return env
+
+
+# ---------------------------------------------------------------- the API
+
+class TestAccount(HubCase):
+    def test_url_line_and_sigterm_exit_0(self):
+        tmp = tempfile.mkdtemp(prefix="fakehub-test-")
+        try:
+            h = HubProc(tmp)
+            self.assertRegex(h.url, r"^http://127\.0\.0\.1:\d+$")
+            self.assertEqual(h.stop(), 0)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_login_sets_cookie(self):
+        r = self.request("POST", "/api/v1/login", {"AccessToken": TOKEN},
+                         auth=None)
+        self.assertEqual(r.status, 200)
+        j = r.json()
+        self.assertEqual(j["Code"], 200)
+        self.assertEqual(j["Data"]["Username"], "alice")
+        self.assertTrue(j["Data"]["AccessToken"])
+        self.assertNotEqual(j["Data"]["AccessToken"], TOKEN)
+        self.assertIn("m_session_id=%s" % TOKEN, r.header("Set-Cookie"))
+
+    def test_login_wrong_token(self):
+        r = self.request("POST", "/api/v1/login", {"AccessToken": "nope"},
+                         auth=None)
+        self.assertLegacyError(r, 401)
+
+    def test_users_me(self):
+        r = self.request("GET", "/openapi/v1/users/me")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["data"]["username"], "alice")
+        r = self.request("GET", "/openapi/v1/users/me", auth=None)
+        self.assertEqual(r.status, 401)
+        self.assertFalse(r.json()["success"])
+
+    def test_request_id_echo_and_generated(self):
+        r = self.request("GET", "/api/v1/models/alice/none",
+                         headers={"X-Request-ID": "abc123"})
+        self.assertEqual(r.json()["RequestId"], "abc123")
+        self.assertEqual(r.header("X-Request-ID"), "abc123")
+        r = self.request("GET", "/api/v1/models/alice/none")
+        self.assertRegex(r.json()["RequestId"], r"^[0-9a-f]{32}$")
+
+    def test_keep_alive(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.hub.port)
+        try:
+            for _ in range(3):
+                r = self.request("GET", "/openapi/v1/users/me", conn=conn)
+                self.assertEqual(r.status, 200)
+                r = self.request("GET", "/nowhere", conn=conn)
+                self.assertEqual(r.status, 404)
+            sock = conn.sock
+            self.assertIsNotNone(sock)
+        finally:
+            conn.close()
+
+    def test_unknown_endpoint_404_legacy(self):
+        self.assertLegacyError(self.request("GET", "/api/v1/nothing"), 404)
+
+
+class TestRepos(HubCase):
+    def test_create_and_info(self):
+        r = self.request("POST", "/api/v1/models", {
+            "Path": "alice", "Name": "info-demo", "Visibility": 5,
+            "License": "MIT", "ChineseName": "演示"})
+        self.assertEqual(r.status, 200, r.body)
+        d = r.json()["Data"]
+        self.assertIsInstance(d, dict)
+        self.assertEqual((d["Path"], d["Name"], d["License"]),
+                         ("alice", "info-demo", "MIT"))
+        self.assertTrue(os.path.isdir(self.gitdir("alice", "info-demo")))
+        p = subprocess.run(["git", "--git-dir=" + self.gitdir(
+            "alice", "info-demo"), "rev-parse", "--is-bare-repository"],
+            stdout=subprocess.PIPE)
+        self.assertEqual(p.stdout.strip(), b"true")
+        r = self.request("GET", "/api/v1/models/alice/info-demo", auth=None)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["Data"]["Visibility"], 5)
+        r = self.request("GET", "/openapi/v1/models/alice/info-demo")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["data"]["id"], "alice/info-demo")
+        self.assertFalse(r.json()["data"]["private"])
+
+    def test_info_absent_404(self):
+        self.assertLegacyError(self.request("GET", "/api/v1/models/a/zz"),
+                               404)
+        r = self.request("GET", "/openapi/v1/models/a/zz")
+        self.assertEqual(r.status, 404)
+
+    def test_duplicate(self):
+        body = {"Path": "alice", "Name": "dup", "Visibility": 5,
+                "License": "Apache-2.0"}
+        self.assertEqual(self.request("POST", "/api/v1/models", body).status,
+                         200)
+        r = self.request("POST", "/api/v1/models", body)
+        self.assertLegacyError(r, 400, 10010101001)
+        self.assertIn("already exists", r.json()["Message"])
+
+    def test_create_needs_token(self):
+        body = {"Path": "alice", "Name": "noauth"}
+        self.assertLegacyError(self.request("POST", "/api/v1/models", body,
+                                            auth=None), 401)
+        self.assertLegacyError(self.request("POST", "/api/v1/models", body,
+                                            token="wrong"), 401)
+        self.assertLegacyError(self.request("POST", "/api/v1/models", body,
+                                            auth="cookie", token="wrong"),
+                               401)
+        self.assertFalse(os.path.exists(self.gitdir("alice", "noauth")))
+        # the cookie alone is enough
+        r = self.request("POST", "/api/v1/models", body, auth="cookie")
+        self.assertEqual(r.status, 200)
+
+    def test_create_bad_name(self):
+        r = self.request("POST", "/api/v1/models", {"Path": "alice",
+                                                    "Name": "../x"})
+        self.assertLegacyError(r, 400)
+
+    def test_private_repo_reads_need_auth(self):
+        o, n = self.new_repo(visibility=1)
+        r = self.commit(o, n, [normal("a.txt", b"secret\n")])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertLegacyError(self.request(
+            "GET", "/api/v1/models/%s/%s" % (o, n), auth=None), 401)
+        self.assertLegacyError(self.request(
+            "GET", "/api/v1/models/%s/%s/repo/files?Revision=master"
+            "&Recursive=True" % (o, n), auth=None), 401)
+        self.assertLegacyError(self.request(
+            "GET", "/api/v1/models/%s/%s/repo?Revision=master&FilePath=a.txt"
+            % (o, n), auth=None), 401)
+        r = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
+                         "&FilePath=a.txt" % (o, n), auth="cookie")
+        self.assertEqual((r.status, r.body), (200, b"secret\n"))
+        r = self.request("GET", "/openapi/v1/models/%s/%s" % (o, n))
+        self.assertTrue(r.json()["data"]["private"])
+
+    def test_wrong_token_on_public_read_is_401(self):
+        o, n = self.new_repo()
+        self.assertLegacyError(self.request(
+            "GET", "/api/v1/models/%s/%s" % (o, n), token="bad"), 401)
+
+
+class TestBlobs(HubCase):
+    def test_batch_lists_only_missing(self):
+        o, n = self.new_repo()
+        have, miss = os.urandom(1000), os.urandom(2000)
+        self.assertEqual(self.put_blob(have).status, 200)
+        r = self.request("POST", "/api/v1/repos/models/%s/%s/info/lfs/"
+                         "objects/batch" % (o, n), {
+                             "operation": "upload", "objects": [
+                                 {"oid": sha(have), "size": len(have)},
+                                 {"oid": sha(miss), "size": len(miss)}]},
+                         auth="both")
+        self.assertEqual(r.status, 200, r.body)
+        objs = r.json()["Data"]["objects"]
+        self.assertEqual([o_["oid"] for o_ in objs], [sha(miss)])
+        href = objs[0]["actions"]["upload"]["href"]
+        self.assertTrue(href.startswith(self.hub.url + "/"))
+
+    def test_batch_many_objects(self):
+        o, n = self.new_repo()
+        objs = [{"oid": sha(b"x%d" % i), "size": 2} for i in range(80)]
+        r = self.request("POST", "/api/v1/repos/models/%s/%s/info/lfs/"
+                         "objects/batch" % (o, n), {"operation": "upload",
+                                                    "objects": objs})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.json()["Data"]["objects"]), 80)
+
+    def test_batch_needs_auth_and_valid_oid(self):
+        o, n = self.new_repo()
+        path = "/api/v1/repos/models/%s/%s/info/lfs/objects/batch" % (o, n)
+        body = {"operation": "upload", "objects": [{"oid": "x", "size": 1}]}
+        self.assertLegacyError(self.request("POST", path, body, auth=None),
+                               401)
+        self.assertLegacyError(self.request("POST", path, body), 400)
+        self.assertLegacyError(self.request(
+            "POST", "/api/v1/repos/models/alice/absent/info/lfs/objects/batch",
+            {"operation": "upload", "objects": []}), 404)
+
+    def test_put_href_roundtrip(self):
+        o, n = self.new_repo()
+        data = os.urandom(3 << 20)
+        r = self.request("POST", "/api/v1/repos/models/%s/%s/info/lfs/"
+                         "objects/batch" % (o, n), {
+                             "operation": "upload",
+                             "objects": [{"oid": sha(data),
+                                          "size": len(data)}]})
+        href = r.json()["Data"]["objects"][0]["actions"]["upload"]["href"]
+        u = urllib.parse.urlsplit(href)
+        r = self.request("PUT", u.path + "?" + u.query, body=data,
+                         auth="both")
+        self.assertEqual(r.status, 200, r.body)
+        j = r.json()
+        self.assertEqual((j["Code"], j["Success"], j["Message"]),
+                         (200, True, "success"))
+        p = os.path.join(self.hub.data, "lfs", "objects", sha(data)[:2],
+                         sha(data)[2:4], sha(data))
+        with open(p, "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_put_bad_sha_not_stored(self):
+        data = b"hello world"
+        oid = sha(b"something else")
+        r = self.request("PUT", "/lfs-upload/%s?size=%d" % (oid, len(data)),
+                         body=data)
+        self.assertLegacyError(r, 400)
+        self.assertFalse(os.path.exists(os.path.join(
+            self.hub.data, "lfs", "objects", oid[:2], oid[2:4], oid)))
+        self.assertEqual(os.listdir(os.path.join(self.hub.data, "tmp")), [])
+
+    def test_put_bad_size(self):
+        data = b"hello world"
+        r = self.request("PUT", "/lfs-upload/%s?size=%d" % (sha(data), 99),
+                         body=data)
+        self.assertLegacyError(r, 400)
+
+    def test_put_needs_content_length(self):
+        data = b"chunky"
+
+        def gen():
+            yield data
+        r = self.request("PUT", "/lfs-upload/%s" % sha(data), body=gen(),
+                         chunked=True)
+        self.assertLegacyError(r, 411)
+
+    def test_put_needs_auth(self):
+        self.assertLegacyError(self.put_blob(b"abc", auth=None), 401)
+
+    def test_put_expect_100_continue(self):
+        data = os.urandom(2 << 20)
+        s = socket.create_connection(("127.0.0.1", self.hub.port))
+        try:
+            s.sendall(("PUT /lfs-upload/%s HTTP/1.1\r\nHost: x\r\n"
+                       "Authorization: Bearer %s\r\nContent-Length: %d\r\n"
+                       "Expect: 100-continue\r\n\r\n" % (
+                           sha(data), TOKEN, len(data))).encode())
+            f = s.makefile("rb")
+            self.assertEqual(f.readline(), b"HTTP/1.1 100 Continue\r\n")
+            self.assertEqual(f.readline(), b"\r\n")
+            s.sendall(data)
+            self.assertEqual(f.readline().split()[1], b"200")
+            # refused before the body: no 100, a final 401 instead
+            s2 = socket.create_connection(("127.0.0.1", self.hub.port))
+            s2.sendall(("PUT /lfs-upload/%s HTTP/1.1\r\nHost: x\r\n"
+                        "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                        % (sha(data), len(data))).encode())
+            f2 = s2.makefile("rb")
+            self.assertEqual(f2.readline().split()[1], b"401")
+            s2.close()
+        finally:
+            s.close()
+
+
+class TestCommit(HubCase):
+    def test_commit_creates_git_commit(self):
+        o, n = self.new_repo()
+        big = os.urandom(1 << 21)
+        self.assertEqual(self.put_blob(big).status, 200)
+        acts = [normal("config.json", b'{"a": 1}\n'),
+                lfs("weights/model.safetensors", big),
+                normal("empty.txt", b""),
+                normal("dir/ünï cödé.txt", "ünï\n".encode())]
+        r = self.commit(o, n, acts)
+        self.assertEqual(r.status, 200, r.body)
+        oid = r.json()["Data"]["oid"]
+        self.assertRegex(oid, r"^[0-9a-f]{40}$")
+        gd = self.gitdir(o, n)
+        head = subprocess.run(["git", "--git-dir=" + gd, "rev-parse",
+                               "refs/heads/master"], stdout=subprocess.PIPE)
+        self.assertEqual(head.stdout.decode().strip(), oid)
+        show = lambda p: subprocess.run(  # noqa: E731
+            ["git", "--git-dir=" + gd, "show", "master:" + p],
+            stdout=subprocess.PIPE).stdout
+        self.assertEqual(show("config.json"), b'{"a": 1}\n')
+        self.assertEqual(show("empty.txt"), b"")
+        self.assertEqual(show("weights/model.safetensors"),
+                         fakehub.make_pointer(sha(big), len(big)))
+        ga = show(".gitattributes").decode()
+        self.assertIn("weights/model.safetensors filter=lfs diff=lfs "
+                      "merge=lfs -text", ga)
+        msg = subprocess.run(["git", "--git-dir=" + gd, "log", "-1",
+                              "--format=%B", oid], stdout=subprocess.PIPE)
+        self.assertEqual(msg.stdout.decode().strip(), "test commit")
+        # the listing
+        fl = self.files(o, n)
+        self.assertEqual(fl["config.json"]["Sha256"], sha(b'{"a": 1}\n'))
+        self.assertEqual(fl["config.json"]["Size"], 9)
+        self.assertEqual(fl["weights/model.safetensors"]["Sha256"], sha(big))
+        self.assertEqual(fl["weights/model.safetensors"]["Size"], len(big))
+        self.assertEqual(fl["empty.txt"]["Sha256"], sha(b""))
+        self.assertEqual(fl["weights"]["Type"], "tree")
+        self.assertEqual(fl["dir/ünï cödé.txt"]["Name"], "ünï cödé.txt")
+        # downloads (lfs content, not the pointer)
+        r = self.request("GET", "/api/v1/models/%s/%s/repo?%s" % (
+            o, n, urllib.parse.urlencode({
+                "Revision": "master",
+                "FilePath": "weights/model.safetensors"})), auth=None)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, big)
+        r = self.request("GET", "/api/v1/models/%s/%s/repo?%s" % (
+            o, n, urllib.parse.urlencode({
+                "Revision": "master", "FilePath": "dir/ünï cödé.txt"})))
+        self.assertEqual(r.body, "ünï\n".encode())
+        r = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
+                         "&FilePath=nope" % (o, n))
+        self.assertLegacyError(r, 404)
+
+    def test_listing_root_and_non_recursive(self):
+        o, n = self.new_repo()
+        self.assertEqual(self.commit(o, n, [
+            normal("a/b/c.txt", b"c"), normal("a/d.txt", b"d"),
+            normal("e.txt", b"e")]).status, 200)
+        self.assertEqual(set(self.files(o, n, root="a")),
+                         {"a/b", "a/b/c.txt", "a/d.txt"})
+        self.assertEqual(set(self.files(o, n, recursive=False)),
+                         {"a", "e.txt"})
+        self.assertEqual(set(self.files(o, n, root="a", recursive=False)),
+                         {"a/b", "a/d.txt"})
+        r = self.request("GET", "/api/v1/models/%s/%s/repo/files?Revision="
+                         "nobranch&Recursive=True" % (o, n))
+        self.assertLegacyError(r, 404)
+
+    def test_update_overwrite_delete_and_gitattributes(self):
+        o, n = self.new_repo()
+        big = os.urandom(5000)
+        self.put_blob(big)
+        self.assertEqual(self.commit(o, n, [
+            lfs("m.bin", big), lfs("x y/#w.bin", big),
+            normal("keep.txt", b"k")]).status, 200)
+        fl = self.files(o, n)
+        self.assertTrue(fl["m.bin"]["IsLFS"])
+        gd = self.gitdir(o, n)
+        ga = subprocess.run(["git", "--git-dir=" + gd, "show",
+                             "master:.gitattributes"],
+                            stdout=subprocess.PIPE).stdout.decode()
+        self.assertIn("x[[:space:]]y/\\#w.bin filter=lfs", ga)
+        # m.bin becomes a normal file; x y/#w.bin is deleted
+        r = self.commit(o, n, [normal("m.bin", b"now small", "update"),
+                               delete("x y/#w.bin")])
+        self.assertEqual(r.status, 200, r.body)
+        fl = self.files(o, n)
+        self.assertEqual(fl["m.bin"]["Sha256"], sha(b"now small"))
+        self.assertFalse(fl["m.bin"]["IsLFS"])
+        self.assertNotIn("x y/#w.bin", fl)
+        self.assertNotIn("x y", fl)
+        self.assertIn("keep.txt", fl)
+        # the .gitattributes the hub made and then emptied is removed
+        self.assertNotIn(".gitattributes", fl)
+
+    def test_user_gitattributes_is_merged(self):
+        o, n = self.new_repo()
+        big = os.urandom(100)
+        self.put_blob(big)
+        r = self.commit(o, n, [normal(".gitattributes", b"*.txt text\n"),
+                               lfs("w.bin", big)])
+        self.assertEqual(r.status, 200)
+        ga = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
+                          "&FilePath=.gitattributes" % (o, n)).body.decode()
+        self.assertEqual(ga, "*.txt text\n/w.bin filter=lfs diff=lfs "
+                         "merge=lfs -text\n")
+
+    def test_path_normalised(self):
+        o, n = self.new_repo()
+        r = self.commit(o, n, [normal("./a//b/./c.txt", b"x")])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("a/b/c.txt", self.files(o, n))
+
+    def assertRefused(self, o, n, actions, status=400, rev="master"):
+        gd = self.gitdir(o, n)
+        before = subprocess.run(["git", "--git-dir=" + gd, "for-each-ref"],
+                                stdout=subprocess.PIPE).stdout
+        r = self.commit(o, n, actions, rev=rev)
+        self.assertLegacyError(r, status)
+        after = subprocess.run(["git", "--git-dir=" + gd, "for-each-ref"],
+                               stdout=subprocess.PIPE).stdout
+        self.assertEqual(before, after, "refs changed by a refused commit")
+        return r.json()["Message"]
+
+    def test_strict_checks(self):
+        o, n = self.new_repo()
+        ok = normal("good.txt", b"fine")
+        big = os.urandom(300)
+        self.put_blob(big)
+        bad_b64 = dict(normal("a.txt", b"abc"), content="!!notbase64!!")
+        short = dict(normal("a.txt", b"abcd"), size=3)
+        for acts in (
+                [ok, normal("../evil", b"x")],
+                [ok, normal("a/../../evil", b"x")],
+                [ok, normal("/abs", b"x")],
+                [ok, normal("", b"x")],
+                [ok, normal(".git/config", b"x")],
+                [ok, bad_b64],
+                [ok, short],
+                [ok, dict(normal("a.txt", b"abc"), sha256=sha(b"other"))],
+                [ok, dict(normal("a.txt", b"abc"), encoding="")],
+                [ok, lfs("w.bin", b"never uploaded")],
+                [ok, dict(lfs("w.bin", big), size=len(big) + 1)],
+                [ok, dict(lfs("w.bin", big), sha256="abc")],
+                [ok, dict(ok, action="move")],
+                [ok, dict(ok, type="weird")],
+                [ok, dict(ok, size="4")],
+                [ok, ok],
+                [ok, normal("good.txt/sub", b"x")],
+                [ok, delete("does-not-exist")],
+        ):
+            self.assertRefused(o, n, acts)
+        for key in fakehub.ACTION_KEYS:
+            a = dict(ok)
+            del a[key]
+            msg = self.assertRefused(o, n, [a])
+            self.assertIn(key, msg)
+        self.assertRefused(o, n, [])
+        self.assertRefused(o, n, [ok], rev="bad..branch")
+        r = self.request("POST", "/api/v1/repos/models/%s/%s/commit/master"
+                         % (o, n), body=b"{not json", auth="bearer")
+        self.assertLegacyError(r, 400)
+        # nothing was ever committed
+        self.assertEqual(self.files(o, n), {})
+
+    def test_atomic_on_existing_branch(self):
+        o, n = self.new_repo()
+        self.assertEqual(self.commit(o, n, [normal("a.txt", b"1")]).status,
+                         200)
+        self.assertRefused(o, n, [normal("a.txt", b"2"),
+                                  normal("b.txt", b"2"),
+                                  lfs("c.bin", b"missing blob")])
+        fl = self.files(o, n)
+        self.assertEqual(set(fl), {"a.txt"})
+        self.assertEqual(fl["a.txt"]["Sha256"], sha(b"1"))
+
+    def test_commit_auth(self):
+        o, n = self.new_repo()
+        for auth, token in ((None, TOKEN), ("bearer", "bad"),
+                            ("cookie", "bad")):
+            r = self.commit(o, n, [normal("a", b"a")], auth=auth,
+                            token=token)
+            self.assertLegacyError(r, 401)
+        self.assertEqual(self.commit(o, n, [normal("a", b"a")],
+                                     auth="bearer").status, 200)
+        r = self.request("POST", "/api/v1/repos/models/alice/absent/commit/"
+                         "master", {"commit_message": "m",
+                                    "actions": [normal("a", b"a")]})
+        self.assertLegacyError(r, 404)
+
+    def test_branches_revisions_tags_commits(self):
+        o, n = self.new_repo()
+        c1 = self.commit(o, n, [normal("a", b"a")]).json()["Data"]["oid"]
+        c2 = self.commit(o, n, [normal("b", b"b")], rev="dev",
+                         msg="on dev").json()["Data"]["oid"]
+        self.assertNotEqual(c1, c2)
+        self.assertEqual(set(self.files(o, n, rev="dev")), {"b"})
+        self.assertEqual(set(self.files(o, n, rev=c1)), {"a"})
+        r = self.request("POST", "/api/v1/models/%s/%s/repo/tag" % (o, n),
+                         {"TagName": "v1.0", "Ref": "master"})
+        self.assertEqual(r.status, 200, r.body)
+        r = self.request("POST", "/api/v1/models/%s/%s/repo/tag" % (o, n),
+                         {"TagName": "v1.0", "Ref": "master"})
+        self.assertLegacyError(r, 400)
+        r = self.request("GET", "/api/v1/models/%s/%s/revisions" % (o, n))
+        rm = r.json()["Data"]["RevisionMap"]
+        self.assertEqual({b["Revision"] for b in rm["Branches"]},
+                         {"master", "dev"})
+        self.assertEqual([t["Revision"] for t in rm["Tags"]], ["v1.0"])
+        self.assertEqual(set(self.files(o, n, rev="v1.0")), {"a"})
+        c3 = self.commit(o, n, [normal("c", b"c")]).json()["Data"]["oid"]
+        r = self.request("GET", "/api/v1/models/%s/%s/commits?Ref=master&"
+                         "PageNumber=1&PageSize=50" % (o, n))
+        j = r.json()
+        self.assertEqual(j["TotalCount"], 2)
+        self.assertEqual([c["Id"] for c in j["Data"]["Commit"]], [c3, c1])
+        self.assertEqual(j["Data"]["Commit"][0]["Title"], "test commit")
+
+    def test_delete_endpoint(self):
+        o, n = self.new_repo()
+        self.commit(o, n, [normal("a", b"a"), normal("b", b"b")])
+        r = self.request("DELETE", "/api/v1/models/%s/%s/file?FilePath=a&"
+                         "Revision=master" % (o, n), auth=None)
+        self.assertLegacyError(r, 401)
+        r = self.request("DELETE", "/api/v1/models/%s/%s/file?FilePath=a&"
+                         "Revision=master" % (o, n))
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(set(self.files(o, n)), {"b"})
+        r = self.request("DELETE", "/api/v1/models/%s/%s/file?FilePath=a&"
+                         "Revision=master" % (o, n))
+        self.assertLegacyError(r, 400)
+
+    def test_concurrent_commits_all_land(self):
+        o, n = self.new_repo()
+        res = []
+
+        def one(i):
+            res.append(self.commit(o, n, [normal("f%d" % i, b"%d" % i)])
+                       .status)
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(res, [200] * 8)
+        self.assertEqual(set(self.files(o, n)),
+                         {"f%d" % i for i in range(8)})
+
+    def test_large_commit_body(self):
+        o, n = self.new_repo()
+        acts = [normal("many/%03d.txt" % i, b"x" * i) for i in range(300)]
+        r = self.commit(o, n, acts)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(len([p for p in self.files(o, n)
+                              if p.startswith("many/")]), 300)
+
+
+# ------------------------------------------------------------- log, faults
+
+class TestLog(HubCase):
+    def test_log_records_and_never_token(self):
+        o, n = self.new_repo()
+        self.commit(o, n, [normal("a", b"a")], auth="both")
+        self.request("GET", "/openapi/v1/users/me", auth="basic")
+        self.request("GET", "/openapi/v1/users/me", auth=None)
+        self.request("POST", "/api/v1/login", {"AccessToken": TOKEN})
+        self.request("GET", "/api/v1/models/%s/%s?token=%s" % (o, n, TOKEN),
+                     headers={"X-Request-ID": "rid-42"})
+        with open(self.hub.logpath, encoding="utf-8") as f:
+            text = f.read()
+        self.assertNotIn(TOKEN, text)
+        self.assertNotIn(fakehub.Hub.__name__ and "gt-", text)
+        recs = [json.loads(x) for x in text.splitlines()]
+        for r in recs:
+            for k in ("ts", "method", "path", "query", "status", "req_bytes",
+                      "auth", "request_id"):
+                self.assertIn(k, r)
+        c = [r for r in recs if r["path"].endswith("/commit/master")][-1]
+        self.assertEqual((c["method"], c["status"], c["auth"]),
+                         ("POST", 200, "bearer"))
+        self.assertEqual(c["auth_kinds"], ["bearer", "cookie"])
+        self.assertEqual(c["actions"][0]["path"], "a")
+        self.assertGreater(c["req_bytes"], 0)
+        kinds = [r["auth"] for r in recs if r["path"] ==
+                 "/openapi/v1/users/me"][-2:]
+        self.assertEqual(kinds, ["basic", "none"])
+        last = recs[-1]
+        self.assertEqual(last["request_id"], "rid-42")
+        self.assertEqual(last["query"], "token=%2A%2A%2A")
+
+
+class TestFaults(HubCase):
+    hub_args = (
+        "--fault", "POST:/api/v1/repos/*/commit/*:status=503:nth=2",
+        "--fault", "GET:/fault/429:status=429:retry_after=7",
+        "--fault", "GET:/fault/html:html=502",
+        "--fault", "GET:/fault/malformed:malformed",
+        "--fault", "GET:~^/fault/always-[0-9]+$:status=500:times=always",
+        "--fault", "GET:/fault/twice:status=502:nth=2:times=2",
+        "--fault", "PUT:/lfs-upload/*:reset=1000",
+        "--fault", "GET:/fault/delay:delay=0.6",
+        "--fault", "GET:/fault/drop:drop",
+        "--fault", "POST:/api/v1/repos/models/alice/refs/commit/*:refs=500",
+        "--fault", "POST:/api/v1/repos/models/alice/refs400/commit/*:refs=400",
+    )
+
+    def test_commit_status_nth(self):
+        o, n = self.new_repo()
+        self.assertEqual(self.commit(o, n, [normal("a", b"1")]).status, 200)
+        r = self.commit(o, n, [normal("a", b"2")])
+        self.assertLegacyError(r, 503)
+        self.assertEqual(self.files(o, n)["a"]["Sha256"], sha(b"1"))
+        self.assertEqual(self.commit(o, n, [normal("a", b"3")]).status, 200)
+
+    def test_429_retry_after(self):
+        r = self.request("GET", "/fault/429")
+        self.assertLegacyError(r, 429)
+        self.assertEqual(r.header("Retry-After"), "7")
+        self.assertEqual(self.request("GET", "/fault/429").status, 404)
+
+    def test_html_and_malformed(self):
+        r = self.request("GET", "/fault/html")
+        self.assertEqual(r.status, 502)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertRaises(ValueError, r.json)
+        r = self.request("GET", "/fault/malformed")
+        self.assertEqual(r.status, 200)
+        self.assertRaises(ValueError, r.json)
+
+    def test_always_regex(self):
+        for _ in range(3):
+            self.assertLegacyError(self.request("GET", "/fault/always-12"),
+                                   500)
+        self.assertEqual(self.request("GET", "/fault/always-x").status, 404)
+
+    def test_times_k(self):
+        got = [self.request("GET", "/fault/twice").status for _ in range(5)]
+        self.assertEqual(got, [404, 502, 502, 404, 404])
+
+    def test_reset_after_bytes(self):
+        data = os.urandom(100000)
+        with self.assertRaises((ConnectionError, http.client.HTTPException,
+                                OSError)):
+            self.put_blob(data)
+        self.assertEqual(self.put_blob(data).status, 200)  # once only
+        recs = [r for r in self.hub.log() if r.get("status") == "reset"]
+        self.assertEqual(len(recs), 1)
+        self.assertEqual(recs[0]["req_bytes"], 1000)
+
+    def test_delay(self):
+        t0 = time.time()
+        self.assertEqual(self.request("GET", "/fault/delay").status, 404)
+        self.assertGreaterEqual(time.time() - t0, 0.55)
+
+    def test_drop(self):
+        with self.assertRaises((ConnectionError, http.client.HTTPException,
+                                OSError)):
+            self.request("GET", "/fault/drop")
+
+    def test_could_not_update_refs(self):
+        for name, status in (("refs", 500), ("refs400", 400)):
+            r = self.request("POST", "/api/v1/models", {"Path": "alice",
+                                                        "Name": name})
+            self.assertEqual(r.status, 200)
+            r = self.commit("alice", name, [normal("a", b"a")])
+            self.assertLegacyError(r, status)
+            self.assertIn("Could not update refs", r.json()["Message"])
+            self.assertEqual(self.files("alice", name), {})
+            self.assertEqual(self.commit("alice", name,
+                                         [normal("a", b"a")]).status, 200)
+
+    def test_bad_spec_refused(self):
+        p = subprocess.run([sys.executable, FAKEHUB, "--data", self.tmp,
+                            "--token", "t", "--fault", "GET:/x:explode"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertNotEqual(p.returncode, 0)
+
+    def test_spec_parsing(self):
+        f = fakehub.Fault("*:~^/a:b/c$:status=502:nth=3:times=always")
+        self.assertEqual((f.method, f.path, f.kind, f.arg, f.nth, f.times),
+                         ("*", "~^/a:b/c$", "status", 502, 3, None))
+        self.assertTrue(f.matches("PUT", "/a:b/c"))
+        self.assertEqual([f.fire() for _ in range(5)],
+                         [False, False, True, True, True])
+
+
+if __name__ == "__main__":
+    unittest.main()
