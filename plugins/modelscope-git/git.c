@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: MIT */
+/* The git backend: the vtable, login, and upload_folder (fetch, build the
+ * tree in a private bare cache repo, LFS objects first, then the push). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "git.h"
+
+struct msgit_backend {
+	const struct ms_host *host;
+	char *git_token;       /* the hub's git token from login, or NULL */
+	char username[128];
+	char email[256];
+};
+
+static unsigned msgit_cfg_uint(const struct ms_host *h, const char *key,
+			       unsigned def)
+{
+	const char *v = h->config_get(h, key);
+	char *end;
+	unsigned long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > 1000000ul)
+		return def;
+	return (unsigned)n;
+}
+
+static bool msgit_cfg_bool(const struct ms_host *h, const char *key)
+{
+	const char *v = h->config_get(h, key);
+
+	return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+			     strcmp(v, "yes") == 0);
+}
+
+static int msgit_create(void **self_out, const struct ms_host *host)
+{
+	struct msgit_backend *b;
+
+	*self_out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return host->error(host, MS_ENOMEM, "out of memory");
+	if (git_libgit2_init() < 0) {
+		free(b);
+		return host->error(host, MS_ERROR, "cannot initialise libgit2");
+	}
+	/* a cache repo: fsync is not worth its cost; objects are verified
+	 * by the hub anyway */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
+	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "mspublish-git/" MS_VERSION);
+	msgit_http_global_init();
+	b->host = host;
+	*self_out = b;
+	return MS_OK;
+}
+
+static void msgit_destroy(void *self)
+{
+	struct msgit_backend *b = self;
+
+	if (b == NULL)
+		return;
+	if (b->git_token != NULL) {
+		explicit_bzero(b->git_token, strlen(b->git_token));
+		free(b->git_token);
+	}
+	git_libgit2_shutdown();
+	free(b);
+}
+
+/* Register a token and the Basic credential that carries it. */
+static void msgit_add_secret(const struct ms_host *h, const char *token)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789+/";
+	char raw[600], enc[820];
+	size_t n, i, o = 0;
+
+	if (token == NULL || *token == '\0')
+		return;
+	h->add_secret(h, token);
+	n = (size_t)snprintf(raw, sizeof(raw), "oauth2:%s", token);
+	if (n >= sizeof(raw))
+		return;
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)raw[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)raw[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)raw[i + 2];
+		enc[o++] = tbl[(v >> 18) & 63];
+		enc[o++] = tbl[(v >> 12) & 63];
+		enc[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		enc[o++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	enc[o] = '\0';
+	h->add_secret(h, enc);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(enc, sizeof(enc));
+}
+
+static int msgit_login(void *self, const struct ms_login *req,
+		       struct ms_identity *who_out)
+{
+	struct msgit_backend *b = self;
+	const struct ms_host *h = b->host;
+	struct msgit_http_req r;
+	struct msgit_http_resp resp;
+	cJSON *body = NULL, *ans = NULL;
+	const cJSON *data, *v;
+	char *json = NULL, *url = NULL;
+	char err[512], msg[512];
+	CURL *c = NULL;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	if (req->token == NULL || *req->token == '\0')
+		return h->error(h, MS_EAUTH, "no token: give --token or set "
+				"MODELSCOPE_API_TOKEN");
+	msgit_add_secret(h, req->token);
+	body = cJSON_CreateObject();
+	if (body == NULL ||
+	    cJSON_AddStringToObject(body, "AccessToken", req->token) == NULL)
+		goto nomem;
+	json = cJSON_PrintUnformatted(body);
+	if (json == NULL || asprintf(&url, "%s/api/v1/login",
+				     req->endpoint) < 0) {
+		url = NULL;
+		goto nomem;
+	}
+	c = curl_easy_init();
+	if (c == NULL)
+		goto nomem;
+	memset(&r, 0, sizeof(r));
+	r.host = h;
+	r.what = "login";
+	r.method = "POST";
+	r.url = url;
+	r.body = json;
+	r.headers = (const char *const[]){"Content-Type: application/json",
+					  NULL};
+	r.src_fd = -1;
+	r.retries = msgit_cfg_uint(h, "retries", 5);
+	r.timeout_s = msgit_cfg_uint(h, "timeout", 60);
+	r.verbose = msgit_cfg_bool(h, "verbose");
+	rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
+	if (rc != MS_OK) {
+		rc = h->error(h, rc, "login at %s failed: %s", req->endpoint,
+			      err);
+		goto out;
+	}
+	if (resp.status == 401 || resp.status == 403) {
+		msgit_http_message(&resp, msg, sizeof(msg));
+		rc = h->error(h, MS_EAUTH, "the hub refused the token (from "
+			      "%s): HTTP %ld: %s; check --token or "
+			      "MODELSCOPE_API_TOKEN", req->token_origin ?
+			      req->token_origin : "?", resp.status, msg);
+		goto out;
+	}
+	if (resp.status >= 300) {
+		/* a hub without the login call: the push will tell */
+		h->log(h, MS_LOG_VERBOSE, "login: HTTP %ld; going on with the "
+		       "token as given", resp.status);
+		rc = MS_OK;
+		goto out;
+	}
+	ans = cJSON_Parse(resp.body != NULL ? resp.body : "");
+	data = cJSON_GetObjectItemCaseSensitive(ans, "Data");
+	if (!cJSON_IsObject(data))
+		data = ans;
+	v = cJSON_GetObjectItemCaseSensitive(data, "Username");
+	if (cJSON_IsString(v)) {
+		snprintf(b->username, sizeof(b->username), "%s",
+			 v->valuestring);
+		if (who_out != NULL)
+			snprintf(who_out->username, sizeof(who_out->username),
+				 "%s", v->valuestring);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(data, "Email");
+	if (cJSON_IsString(v))
+		snprintf(b->email, sizeof(b->email), "%s", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(data, "AccessToken");
+	if (cJSON_IsString(v) && v->valuestring[0] != '\0' &&
+	    strcmp(v->valuestring, req->token) != 0) {
+		msgit_add_secret(h, v->valuestring);
+		free(b->git_token);
+		b->git_token = strdup(v->valuestring);
+	}
+	if (who_out != NULL)
+		who_out->authenticated = true;
+	rc = MS_OK;
+	goto out;
+nomem:
+	rc = h->error(h, MS_ENOMEM, "out of memory");
+out:
+	if (json != NULL) {
+		explicit_bzero(json, strlen(json));
+		free(json);
+	}
+	cJSON_Delete(body);
+	cJSON_Delete(ans);
+	free(url);
+	msgit_http_resp_clear(&resp);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+/* POST <endpoint>/api/v1/models for a repo the hub does not have. */
+static int msgit_create_repo(struct msgit_target *t, const char *endpoint,
+			     const char *repo_id, bool *created_out)
+{
+	const struct ms_host *h = t->host;
+	const char *vis = h->config_get(h, "visibility");
+	const char *lic = h->config_get(h, "license");
+	const char *slash = strchr(repo_id, '/');
+	struct msgit_http_req r;
+	struct msgit_http_resp resp;
+	cJSON *body = NULL;
+	char *json = NULL, *url = NULL, *owner = NULL;
+	char err[512], msg[512];
+	CURL *c = NULL;
+	int rc, v = 1;
+
+	memset(&resp, 0, sizeof(resp));
+	*created_out = false;
+	if (vis != NULL && strcmp(vis, "public") == 0)
+		v = 5;
+	else if (vis != NULL && strcmp(vis, "internal") == 0)
+		v = 3;
+	owner = strndup(repo_id, slash != NULL ? (size_t)(slash - repo_id) :
+			strlen(repo_id));
+	body = cJSON_CreateObject();
+	if (owner == NULL || body == NULL)
+		goto nomem;
+	cJSON_AddStringToObject(body, "Path", owner);
+	cJSON_AddStringToObject(body, "Name", slash != NULL ? slash + 1 : "");
+	cJSON_AddNumberToObject(body, "Visibility", v);
+	cJSON_AddStringToObject(body, "License",
+				lic != NULL && *lic ? lic : "Apache-2.0");
+	json = cJSON_PrintUnformatted(body);
+	if (json == NULL || asprintf(&url, "%s/api/v1/models", endpoint) < 0) {
+		url = NULL;
+		goto nomem;
+	}
+	c = curl_easy_init();
+	if (c == NULL)
+		goto nomem;
+	memset(&r, 0, sizeof(r));
+	msgit_http_defaults(t, &r, "repository creation");
+	r.method = "POST";
+	r.url = url;
+	r.body = json;
+	r.headers = (const char *const[]){"Content-Type: application/json",
+					  NULL};
+	r.bearer_token = msgit_token(t);
+	rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
+	if (rc != MS_OK) {
+		rc = h->error(h, rc, "creating %s failed: %s", repo_id, err);
+		goto out;
+	}
+	msgit_http_message(&resp, msg, sizeof(msg));
+	if (resp.status == 401 || resp.status == 403) {
+		rc = h->error(h, MS_EAUTH, "creating %s: HTTP %ld: %s; check "
+			      "the token (--token or MODELSCOPE_API_TOKEN)",
+			      repo_id, resp.status, msg);
+		goto out;
+	}
+	if (resp.status >= 300 && strstr(msg, "exist") == NULL) {
+		rc = h->error(h, MS_EPROTO, "creating %s: HTTP %ld: %s",
+			      repo_id, resp.status, msg);
+		goto out;
+	}
+	*created_out = resp.status < 300;
+	if (*created_out)
+		h->log(h, MS_LOG_INFO, "Created %s repository %s",
+		       v == 5 ? "public" : v == 3 ? "internal" : "private",
+		       repo_id);
+	rc = MS_OK;
+	goto out;
+nomem:
+	rc = h->error(h, MS_ENOMEM, "out of memory");
+out:
+	cJSON_Delete(body);
+	free(json);
+	free(url);
+	free(owner);
+	msgit_http_resp_clear(&resp);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+/* $cache/git/<remote URL made into one safe file name> */
+static char *msgit_cache_path(const struct ms_host *h, const char *url)
+{
+	const char *base = h->cache_dir(h);
+	const char *u = strstr(url, "://");
+	char *out, *p;
+	size_t n;
+
+	if (base == NULL)
+		return NULL;
+	u = u != NULL ? u + 3 : url;
+	n = strlen(base) + strlen(u) + 8;
+	out = malloc(n);
+	if (out == NULL)
+		return NULL;
+	snprintf(out, n, "%s/git/", base);
+	p = out + strlen(out);
+	for (; *u != '\0'; u++)
+		*p++ = (char)((*u >= 'a' && *u <= 'z') ||
+			      (*u >= 'A' && *u <= 'Z') ||
+			      (*u >= '0' && *u <= '9') || *u == '.' ||
+			      *u == '-' ? *u : '_');
+	*p = '\0';
+	return out;
+}
+
+static int msgit_mkdirs(const char *path)
+{
+	char *tmp = strdup(path), *p;
+	int rc = 0;
+
+	if (tmp == NULL)
+		return -1;
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	free(tmp);
+	return rc;
+}
+
+static int msgit_open_cache(struct msgit_target *t, git_repository **out)
+{
+	const struct ms_host *h = t->host;
+	char *path = msgit_cache_path(h, t->url);
+	int gerr, rc = MS_OK;
+
+	*out = NULL;
+	if (path == NULL)
+		return h->error(h, MS_EIO, "no cache directory for the git "
+				"backend (set XDG_CACHE_HOME or HOME)");
+	if (msgit_mkdirs(path) < 0) {
+		rc = h->error(h, MS_EIO, "cannot create \"%s\": %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	gerr = git_repository_open_bare(out, path);
+	if (gerr < 0)
+		gerr = git_repository_init(out, path, 1);
+	if (gerr < 0)
+		rc = msgit_fail(t, gerr, "cannot open the cache repository");
+	else
+		h->log(h, MS_LOG_VERBOSE, "cache repository: %s", path);
+out:
+	free(path);
+	return rc;
+}
+
+/* Hash the LFS files (pointer oids) through the host's cache. */
+static int msgit_hash_lfs(const struct ms_host *h, const struct ms_upload *req)
+{
+	struct ms_file *tmp;
+	size_t i, n = 0, k = 0;
+	int rc;
+
+	for (i = 0; i < req->n_files; i++)
+		if (req->files[i].lfs && !req->files[i].hashed &&
+		    req->files[i].size > 0)
+			n++;
+	if (n == 0)
+		return MS_OK;
+	tmp = calloc(n, sizeof(*tmp));
+	if (tmp == NULL)
+		return h->error(h, MS_ENOMEM, "out of memory");
+	for (i = 0; i < req->n_files; i++)
+		if (req->files[i].lfs && !req->files[i].hashed &&
+		    req->files[i].size > 0)
+			tmp[k++] = req->files[i];
+	rc = h->hash_files(h, tmp, n, req->jobs);
+	k = 0;
+	for (i = 0; rc == MS_OK && i < req->n_files; i++)
+		if (req->files[i].lfs && !req->files[i].hashed &&
+		    req->files[i].size > 0)
+			req->files[i] = tmp[k++];
+	free(tmp);
+	return rc;
+}
+
+static int msgit_signature(struct msgit_backend *b, git_signature **out)
+{
+	char email[300];
+
+	if (b->username[0] == '\0')
+		return git_signature_now(out, "mspublish",
+					 "mspublish@localhost");
+	if (b->email[0] != '\0')
+		snprintf(email, sizeof(email), "%s", b->email);
+	else
+		snprintf(email, sizeof(email), "%s@users.noreply.localhost",
+			 b->username);
+	return git_signature_now(out, b->username, email);
+}
+
+/* The LFS files of the new commit, hashed, as batch objects. */
+static int msgit_lfs_objects(const struct ms_host *h,
+			     const struct ms_upload *req,
+			     struct msgit_lfs_obj **out, size_t *n_out)
+{
+	struct msgit_lfs_obj *objs;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	objs = calloc(req->n_files + 1, sizeof(*objs));
+	if (objs == NULL)
+		return h->error(h, MS_ENOMEM, "out of memory");
+	for (i = 0; i < req->n_files; i++) {
+		const struct ms_file *f = &req->files[i];
+
+		if (!f->lfs || f->size == 0 ||
+		    strcmp(f->repo_path, ".gitattributes") == 0)
+			continue;
+		objs[n++].file = f;
+	}
+	*out = objs;
+	*n_out = n;
+	return MS_OK;
+}
+
+static int msgit_upload_folder(void *self, const struct ms_upload *req,
+			       struct ms_upload_result *res)
+{
+	struct msgit_backend *b = self;
+	const struct ms_host *h = b->host;
+	const char *git_url = h->config_get(h, "git-url");
+	struct msgit_target t;
+	struct msgit_build bld;
+	struct msgit_lfs_obj *objs = NULL;
+	struct msgit_lfs_stats ls;
+	git_repository *repo = NULL;
+	git_commit *tip_commit = NULL;
+	git_tree *new_tree = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	git_oid tip, commit_id;
+	char refname[512];
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t n_objs = 0, i;
+	bool exists, rejected, created = false, tried_create = false;
+	bool lfs_done = false;
+	int attempt, rc, gerr;
+
+	memset(&t, 0, sizeof(t));
+	memset(&ls, 0, sizeof(ls));
+	t.host = h;
+	t.revision = req->revision != NULL && *req->revision ?
+		req->revision : "master";
+	t.retries = msgit_cfg_uint(h, "retries", 5);
+	t.timeout_s = msgit_cfg_uint(h, "timeout", 60);
+	t.verbose = msgit_cfg_bool(h, "verbose");
+	t.force = msgit_cfg_bool(h, "force");
+	t.token_used = -1;
+	t.tokens[0] = req->token != NULL && *req->token ? req->token : NULL;
+	t.tokens[1] = b->git_token;
+	if (t.tokens[0] == NULL) {
+		t.tokens[0] = t.tokens[1];
+		t.tokens[1] = NULL;
+	}
+	msgit_add_secret(h, req->token);
+	msgit_add_secret(h, b->git_token);
+	if (git_url != NULL && *git_url)
+		t.url = strdup(git_url);
+	else if (asprintf(&t.url, "%s/%s.git", req->endpoint,
+			  req->repo_id) < 0)
+		t.url = NULL;
+	if (t.url == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (strchr(t.url, '@') != NULL && strstr(t.url, "://") != NULL &&
+	    strchr(t.url, '@') < strchr(strstr(t.url, "://") + 3, '/')) {
+		rc = h->error(h, MS_EINVAL, "--git-url must not carry "
+			      "credentials; give the token with --token");
+		goto out;
+	}
+	res->files_total = req->n_files;
+	snprintf(res->repo_url, sizeof(res->repo_url), "%s", t.url);
+	rc = msgit_open_cache(&t, &repo);
+	if (rc != MS_OK)
+		goto out;
+	rc = msgit_hash_lfs(h, req);
+	if (rc != MS_OK)
+		goto out;
+	rc = msgit_lfs_objects(h, req, &objs, &n_objs);
+	if (rc != MS_OK)
+		goto out;
+	snprintf(refname, sizeof(refname), "refs/heads/%s", t.revision);
+	for (attempt = 0; attempt < 2; attempt++) {
+		git_commit_free(tip_commit);
+		tip_commit = NULL;
+		git_tree_free(new_tree);
+		new_tree = NULL;
+		rc = msgit_fetch_tip(&t, repo, &tip, &exists);
+		if (rc == MS_ENOTFOUND && !tried_create) {
+			tried_create = true;
+			if (msgit_cfg_bool(h, "no-create")) {
+				rc = h->error(h, MS_ENOTFOUND, "%s does not "
+					      "exist on the hub (and "
+					      "--no-create was given)",
+					      req->repo_id);
+				goto out;
+			}
+			rc = msgit_create_repo(&t, req->endpoint,
+					       req->repo_id, &created);
+			if (rc != MS_OK)
+				goto out;
+			res->repo_created = created;
+			rc = msgit_fetch_tip(&t, repo, &tip, &exists);
+		}
+		if (rc != MS_OK)
+			goto out;
+		memset(&bld, 0, sizeof(bld));
+		bld.req = req;
+		bld.repo = repo;
+		if (exists) {
+			gerr = git_commit_lookup(&tip_commit, repo, &tip);
+			if (gerr == 0)
+				gerr = git_commit_tree(&bld.base, tip_commit);
+			if (gerr < 0) {
+				rc = msgit_fail(&t, gerr, "cannot read the "
+						"remote commit");
+				goto out;
+			}
+			git_oid_cpy(&t.expected_tip, &tip);
+		} else {
+			memset(&t.expected_tip, 0, sizeof(t.expected_tip));
+			h->log(h, MS_LOG_VERBOSE, "branch %s does not exist on "
+			       "the hub yet", t.revision);
+		}
+		rc = msgit_tree_build(&t, &bld);
+		if (rc == MS_OK && exists &&
+		    git_oid_equal(&bld.tree_id, git_tree_id(bld.base))) {
+			git_tree_free(bld.base);
+			h->log(h, MS_LOG_INFO, "Nothing to upload: %s is up to "
+			       "date.", req->repo_id);
+			res->up_to_date = true;
+			res->files_unchanged = bld.files_unchanged;
+			git_oid_tostr(hex, sizeof(hex), &tip);
+			rc = MS_OK;
+			goto out;
+		}
+		git_tree_free(bld.base);
+		if (rc != MS_OK)
+			goto out;
+		/* the files must still be what was hashed and read */
+		for (i = 0; i < req->n_files; i++) {
+			rc = h->check_unchanged(h, &req->files[i]);
+			if (rc != MS_OK)
+				goto out;
+		}
+		if (!lfs_done) {
+			rc = msgit_lfs_upload(&t, objs, n_objs, req->jobs, &ls);
+			if (rc != MS_OK)
+				goto out;
+			lfs_done = true;
+		}
+		gerr = git_tree_lookup(&new_tree, repo, &bld.tree_id);
+		if (gerr == 0)
+			gerr = msgit_signature(b, &sig);
+		if (gerr == 0) {
+			const git_commit *parents[1] = {tip_commit};
+
+			gerr = git_commit_create(&commit_id, repo, NULL, sig,
+						 sig, NULL,
+						 req->commit_message != NULL &&
+						 *req->commit_message ?
+						 req->commit_message :
+						 "upload model folder",
+						 new_tree, exists ? 1 : 0,
+						 parents);
+		}
+		git_signature_free(sig);
+		sig = NULL;
+		if (gerr == 0)
+			gerr = git_reference_create(&ref, repo, refname,
+						    &commit_id, 1,
+						    "mspublish: commit");
+		git_reference_free(ref);
+		ref = NULL;
+		if (gerr < 0) {
+			rc = msgit_fail(&t, gerr, "cannot write the commit");
+			goto out;
+		}
+		if (h->cancelled(h)) {
+			rc = h->error(h, MS_ECANCELED, "cancelled before the "
+				      "push; nothing was changed on the hub");
+			goto out;
+		}
+		h->log(h, MS_LOG_INFO, "Pushing %llu changed and %llu deleted "
+		       "file(s) to %s (%s)",
+		       (unsigned long long)bld.files_sent,
+		       (unsigned long long)bld.files_deleted, req->repo_id,
+		       t.revision);
+		rc = msgit_push_branch(&t, repo, &rejected);
+		if (rc == MS_OK)
+			break;
+		/* restore the local branch to what the hub has */
+		if (exists)
+			git_reference_create(&ref, repo, refname, &tip, 1,
+					     "mspublish: reset");
+		git_reference_free(ref);
+		ref = NULL;
+		if (!rejected || attempt > 0) {
+			if (rejected)
+				rc = h->error(h, MS_ECONFLICT, "%s moved on the "
+					      "hub twice while publishing; "
+					      "run again (or --force)",
+					      t.revision);
+			goto out;
+		}
+		h->log(h, MS_LOG_WARN, "%s moved on the hub while publishing; "
+		       "fetching it again and rebuilding", t.revision);
+	}
+	git_oid_tostr(hex, sizeof(hex), &commit_id);
+	res->n_commits = 1;
+	snprintf(res->commit_ids[0], sizeof(res->commit_ids[0]), "%s", hex);
+	res->files_sent = bld.files_sent;
+	res->files_unchanged = bld.files_unchanged;
+	res->files_deleted = bld.files_deleted;
+	res->blobs_uploaded = ls.uploaded;
+	res->blobs_skipped = ls.skipped;
+	res->bytes_uploaded = ls.bytes + (uint64_t)t.push_bytes;
+	h->log(h, MS_LOG_INFO, "Pushed %s to %s (%s)", hex, req->repo_id,
+	       t.revision);
+	rc = MS_OK;
+out:
+	git_reference_free(ref);
+	git_tree_free(new_tree);
+	git_commit_free(tip_commit);
+	git_repository_free(repo);
+	free(objs);
+	free(t.url);
+	return rc;
+}
+
+static const struct ms_backend msgit_backend_vtable = {
+	.abi_version = MS_PLUGIN_ABI_VERSION,
+	.struct_size = sizeof(struct ms_backend),
+	.name = "git",
+	.description = "ModelScope hub through git + git-lfs (libgit2)",
+	.caps = MS_CAP_NETWORK | MS_CAP_LFS | MS_CAP_RESUME | MS_CAP_DELETE,
+	.create = msgit_create,
+	.destroy = msgit_destroy,
+	.login = msgit_login,
+	.upload_folder = msgit_upload_folder,
+};
+
+MS_PLUGIN_EXPORT int ms_plugin_entry(const struct ms_backend **out,
+				     uint32_t host_abi_version)
+{
+	if (host_abi_version != MS_PLUGIN_ABI_VERSION)
+		return MS_EABI;
+	*out = &msgit_backend_vtable;
+	return MS_OK;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal API of the git backend (not installed).  Everything is prefixed
+ * msgit_ so that nothing can be mistaken for (or clash with) libgit2. */
+#ifndef MSGIT_GIT_H
+#define MSGIT_GIT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+
+#include "ms_config.h"
+#include "mspublish/plugin.h"
+
+/* The hub's git remote, how to talk to it, and per-attempt state. */
+struct msgit_target {
+	const struct ms_host *host;
+	char *url;              /* remote URL, never with userinfo */
+	const char *tokens[2];  /* tried in order; a NULL ends the list */
+	const char *revision;   /* branch name */
+	unsigned retries;       /* extra attempts on network errors */
+	long timeout_s;         /* libcurl connect timeout and stall limit */
+	bool verbose;
+	bool force;             /* --force: allow a non-fast-forward push */
+	int token_used;         /* index into tokens[] that worked, or -1 */
+	/* per libgit2 operation */
+	int auth_tries;
+	bool auth_failed;
+	bool cancelled_flag;
+	bool push_rejected;
+	char push_status[256];
+	size_t push_bytes;
+	git_oid expected_tip;   /* remote tip we built on (zero: none) */
+};
+
+/* One LFS file of the new commit. */
+struct msgit_lfs_obj {
+	const struct ms_file *file; /* borrowed */
+	bool uploaded;              /* PUT (and verify) done */
+	bool skipped;               /* the server already had it */
+};
+
+struct msgit_lfs_stats {
+	uint64_t uploaded;
+	uint64_t skipped;
+	uint64_t bytes;
+};
+
+/*
+ * Send every object the server lacks through the git-lfs batch API at
+ * <url>/info/lfs/objects/batch, @p jobs PUTs in parallel.  MS_OK only when
+ * every object is confirmed (uploaded and verified, or already there).
+ */
+int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
+		     size_t n, unsigned jobs, struct msgit_lfs_stats *stats);
+
+/* libgit2 failure -> ms_err code, with the run's message set. */
+int msgit_fail(struct msgit_target *t, int gerr, const char *what);
+
+/* Connect, find refs/heads/<rev> and download it unless we have it.
+ * MS_ENOTFOUND (message set) when the repository does not exist. */
+int msgit_fetch_tip(struct msgit_target *t, git_repository *repo,
+		    git_oid *tip_out, bool *exists_out);
+
+/* Push refs/heads/<rev>.  *rejected_out: the remote moved since the
+ * fetch (MS_ECONFLICT); the caller may fetch and rebuild once. */
+int msgit_push_branch(struct msgit_target *t, git_repository *repo,
+		      bool *rejected_out);
+
+/* Building the new tree from the remote's. */
+struct msgit_build {
+	const struct ms_upload *req;
+	git_repository *repo;
+	git_tree *base;           /* the remote tree, or NULL */
+	git_oid tree_id;          /* out */
+	uint64_t files_sent;      /* out: entries added or changed */
+	uint64_t files_unchanged;
+	uint64_t files_deleted;
+	uint64_t bytes_normal;    /* out: bytes of changed normal files */
+	bool attrs_changed;
+};
+
+int msgit_tree_build(struct msgit_target *t, struct msgit_build *b);
+
+/* Does .gitattributes text already give @p path filter=lfs? */
+bool msgit_attrs_covers(const char *text, size_t len, const char *path);
+/* The .gitattributes pattern of one exact path, escaped like git-lfs
+ * (root names anchored with '/'); malloc'd, NULL when out of memory. */
+char *msgit_attrs_escape(const char *path);
+
+/* HTTP (http.c) */
+struct msgit_http_req {
+	const struct ms_host *host;
+	const char *what;               /* for messages */
+	const char *method;
+	const char *url;
+	const char *body;               /* NUL-terminated, or NULL */
+	const char *const *headers;     /* "K: V", NULL-terminated */
+	const char *basic_token;        /* Basic oauth2:<token>, or NULL */
+	const char *bearer_token;       /* Bearer + cookie, or NULL */
+	int src_fd;                     /* >= 0: stream this file (PUT) */
+	uint64_t src_size;
+	void (*on_sent)(uint64_t delta, void *payload);
+	void *payload;
+	unsigned retries;
+	long timeout_s;
+	bool verbose;
+	bool no_retry;
+};
+
+struct msgit_http_resp {
+	long status;
+	char *body;   /* NUL-terminated, at most 4 MiB kept */
+	size_t len;
+};
+
+void msgit_http_global_init(void);
+/* With retries on network errors, 5xx, 408 and 429.  MS_OK when an answer
+ * arrived (any status); else the code, with @p err describing it. */
+int msgit_http_request(CURL *c, const struct msgit_http_req *r,
+		       struct msgit_http_resp *resp, char *err,
+		       size_t errlen);
+void msgit_http_resp_clear(struct msgit_http_resp *resp);
+void msgit_http_message(const struct msgit_http_resp *resp, char *out,
+			size_t outlen);
+void msgit_http_defaults(const struct msgit_target *t,
+			 struct msgit_http_req *r, const char *what);
+const char *msgit_token(const struct msgit_target *t);
+int msgit_sleep_ms(const struct ms_host *h, unsigned ms);
+unsigned msgit_backoff_ms(unsigned attempt);
+
+#endif

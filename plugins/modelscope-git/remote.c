@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/* Talking to the hub's git remote with libgit2: credentials through the
+ * callback only, fetch of one branch, fast-forward-only push. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "git.h"
+
+int msgit_fail(struct msgit_target *t, int gerr, const char *what)
+{
+	const struct ms_host *h = t->host;
+	const git_error *e = git_error_last();
+	const char *msg = e != NULL && e->message != NULL ? e->message :
+		"unknown error";
+	int code = MS_ERROR;
+
+	if (t->auth_failed || gerr == GIT_EAUTH ||
+	    strstr(msg, "authentication") != NULL ||
+	    strstr(msg, "401") != NULL || strstr(msg, "403") != NULL)
+		return h->error(h, MS_EAUTH, "%s: the hub refused the "
+				"credentials for %s (%s); check the token "
+				"(--token or MODELSCOPE_API_TOKEN) and that it "
+				"may write to the repository", what, t->url,
+				msg);
+	if (t->cancelled_flag || gerr == GIT_EUSER)
+		code = t->cancelled_flag ? MS_ECANCELED : MS_ERROR;
+	else if (e != NULL && (e->klass == GIT_ERROR_NET ||
+			       e->klass == GIT_ERROR_HTTP ||
+			       e->klass == GIT_ERROR_SSL ||
+			       e->klass == GIT_ERROR_OS))
+		code = MS_ENET;
+	else if (e != NULL && (e->klass == GIT_ERROR_ODB ||
+			       e->klass == GIT_ERROR_FILESYSTEM))
+		code = MS_EIO;
+	if (strstr(msg, "404") != NULL)
+		code = MS_ENOTFOUND;
+	return h->error(h, code, "%s: %s", what, msg);
+}
+
+static int msgit_cred_cb(git_credential **out, const char *url,
+			 const char *user_from_url, unsigned int allowed,
+			 void *payload)
+{
+	struct msgit_target *t = payload;
+	int i = t->auth_tries++;
+
+	(void)url;
+	(void)user_from_url;
+	if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) || i >= 2 ||
+	    t->tokens[i] == NULL) {
+		t->auth_failed = true;
+		git_error_set_str(GIT_ERROR_NET, "authentication failed");
+		return GIT_EAUTH;
+	}
+	t->token_used = i;
+	return git_credential_userpass_plaintext_new(out, "oauth2",
+						     t->tokens[i]);
+}
+
+static int msgit_sideband_cb(const char *str, int len, void *payload)
+{
+	struct msgit_target *t = payload;
+	const struct ms_host *h = t->host;
+	int i = 0, j;
+
+	/* the remote's "remote: ..." lines, for --verbose */
+	while (i < len) {
+		j = i;
+		while (j < len && str[j] != '\n' && str[j] != '\r')
+			j++;
+		if (j > i)
+			h->log(h, MS_LOG_VERBOSE, "remote: %.*s", j - i,
+			       str + i);
+		i = j + 1;
+	}
+	return h->cancelled(h) ? -1 : 0;
+}
+
+static int msgit_transfer_cb(const git_indexer_progress *st, void *payload)
+{
+	struct msgit_target *t = payload;
+
+	if (t->host->cancelled(t->host)) {
+		t->cancelled_flag = true;
+		return -1;
+	}
+	(void)st;
+	return 0;
+}
+
+/* The push refuses to replace a remote tip other than the one we built
+ * on, unless forced. */
+static int msgit_negotiation_cb(const git_push_update **updates, size_t len,
+				void *payload)
+{
+	struct msgit_target *t = payload;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (t->force)
+			continue;
+		/* already there (a retried push that had landed) */
+		if (git_oid_equal(&updates[i]->src, &updates[i]->dst))
+			continue;
+		if (git_oid_equal(&updates[i]->src, &t->expected_tip))
+			continue;
+		t->push_rejected = true;
+		git_error_set_str(GIT_ERROR_REFERENCE, "the remote branch moved "
+				  "since it was fetched");
+		return GIT_ENONFASTFORWARD;
+	}
+	return 0;
+}
+
+static int msgit_update_ref_cb(const char *refname, const char *status,
+			       void *data)
+{
+	struct msgit_target *t = data;
+
+	if (status != NULL) {
+		t->push_rejected = true;
+		snprintf(t->push_status, sizeof(t->push_status), "%s: %s",
+			 refname, status);
+	}
+	return 0;
+}
+
+static int msgit_push_progress_cb(unsigned int current, unsigned int total,
+				  size_t bytes, void *payload)
+{
+	struct msgit_target *t = payload;
+	const struct ms_host *h = t->host;
+	struct ms_progress p;
+
+	t->push_bytes = bytes;
+	memset(&p, 0, sizeof(p));
+	p.struct_size = sizeof(p);
+	p.phase = "committing";
+	p.files_done = current;
+	p.files_total = total;
+	h->progress(h, &p);
+	return h->cancelled(h) ? -1 : 0;
+}
+
+static void msgit_callbacks(struct msgit_target *t, git_remote_callbacks *cb)
+{
+	cb->credentials = msgit_cred_cb;
+	cb->sideband_progress = msgit_sideband_cb;
+	cb->transfer_progress = msgit_transfer_cb;
+	cb->push_negotiation = msgit_negotiation_cb;
+	cb->push_update_reference = msgit_update_ref_cb;
+	cb->push_transfer_progress = msgit_push_progress_cb;
+	cb->payload = t;
+}
+
+static void msgit_attempt_reset(struct msgit_target *t)
+{
+	t->auth_tries = t->token_used > 0 ? t->token_used : 0;
+	t->auth_failed = false;
+	t->cancelled_flag = false;
+	git_error_clear();
+}
+
+/* Transient network trouble (not auth, not 404) is worth another try. */
+static bool msgit_retryable(struct msgit_target *t, int gerr)
+{
+	const git_error *e = git_error_last();
+
+	if (t->auth_failed || t->cancelled_flag || gerr == GIT_EAUTH ||
+	    gerr == GIT_EUSER || t->push_rejected)
+		return false;
+	if (e == NULL)
+		return false;
+	if (e->message != NULL && (strstr(e->message, "404") != NULL ||
+				   strstr(e->message, "401") != NULL ||
+				   strstr(e->message, "403") != NULL))
+		return false;
+	return e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_HTTP ||
+	       e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_OS;
+}
+
+static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
+			    git_oid *tip_out, bool *exists_out, int *gerr_out)
+{
+	git_remote *remote = NULL;
+	git_remote_callbacks cb;
+	git_fetch_options fo;
+	git_proxy_options po;
+	const git_remote_head **heads;
+	size_t n, i;
+	char ref[512];
+	char *specs[1];
+	git_strarray arr;
+	git_odb *odb = NULL;
+	int gerr;
+
+	*exists_out = false;
+	snprintf(ref, sizeof(ref), "refs/heads/%s", t->revision);
+	gerr = git_remote_create_anonymous(&remote, repo, t->url);
+	if (gerr < 0)
+		goto out;
+	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	msgit_callbacks(t, &cb);
+	git_proxy_options_init(&po, GIT_PROXY_OPTIONS_VERSION);
+	po.type = GIT_PROXY_AUTO;
+	gerr = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &po, NULL);
+	if (gerr < 0)
+		goto out;
+	gerr = git_remote_ls(&heads, &n, remote);
+	if (gerr < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (strcmp(heads[i]->name, ref) == 0) {
+			git_oid_cpy(tip_out, &heads[i]->oid);
+			*exists_out = true;
+		}
+	}
+	if (!*exists_out)
+		goto out;
+	gerr = git_repository_odb(&odb, repo);
+	if (gerr < 0)
+		goto out;
+	if (git_odb_exists(odb, tip_out))
+		goto out; /* we have it from an earlier run */
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks = cb;
+	fo.proxy_opts = po;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	specs[0] = ref;
+	arr.strings = specs;
+	arr.count = 1;
+	gerr = git_remote_download(remote, &arr, &fo);
+out:
+	if (remote != NULL)
+		git_remote_disconnect(remote);
+	git_odb_free(odb);
+	git_remote_free(remote);
+	*gerr_out = gerr;
+	return gerr;
+}
+
+int msgit_fetch_tip(struct msgit_target *t, git_repository *repo,
+		    git_oid *tip_out, bool *exists_out)
+{
+	const struct ms_host *h = t->host;
+	unsigned attempt = 0;
+	int gerr, rc;
+
+	for (;;) {
+		msgit_attempt_reset(t);
+		msgit_fetch_once(t, repo, tip_out, exists_out, &gerr);
+		if (gerr >= 0)
+			return MS_OK;
+		if (!msgit_retryable(t, gerr) || attempt >= t->retries)
+			break;
+		h->log(h, MS_LOG_WARN, "fetching %s failed (%s); retrying "
+		       "(%u of %u)", t->url, git_error_last() != NULL ?
+		       git_error_last()->message : "?", attempt + 1,
+		       t->retries);
+		rc = msgit_sleep_ms(h, msgit_backoff_ms(attempt));
+		if (rc != MS_OK)
+			return h->error(h, rc, "cancelled");
+		attempt++;
+	}
+	return msgit_fail(t, gerr, "cannot fetch from the hub");
+}
+
+int msgit_push_branch(struct msgit_target *t, git_repository *repo,
+		      bool *rejected_out)
+{
+	const struct ms_host *h = t->host;
+	git_remote *remote = NULL;
+	git_push_options po;
+	char spec[1100];
+	char *specs[1];
+	git_strarray arr;
+	unsigned attempt = 0;
+	int gerr = 0, rc;
+
+	*rejected_out = false;
+	snprintf(spec, sizeof(spec), "%srefs/heads/%s:refs/heads/%s",
+		 t->force ? "+" : "", t->revision, t->revision);
+	specs[0] = spec;
+	arr.strings = specs;
+	arr.count = 1;
+	for (;;) {
+		msgit_attempt_reset(t);
+		t->push_rejected = false;
+		t->push_status[0] = '\0';
+		gerr = git_remote_create_anonymous(&remote, repo, t->url);
+		if (gerr < 0)
+			break;
+		git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+		msgit_callbacks(t, &po.callbacks);
+		po.proxy_opts.type = GIT_PROXY_AUTO;
+		po.pb_parallelism = 1;
+		gerr = git_remote_push(remote, &arr, &po);
+		git_remote_free(remote);
+		remote = NULL;
+		if (gerr >= 0 && !t->push_rejected)
+			return MS_OK;
+		if (t->push_rejected) {
+			*rejected_out = true;
+			return h->error(h, MS_ECONFLICT, "the hub refused the "
+					"push to %s%s%s: the branch moved",
+					t->url, t->push_status[0] ? ": " : "",
+					t->push_status);
+		}
+		if (!msgit_retryable(t, gerr) || attempt >= t->retries)
+			break;
+		h->log(h, MS_LOG_WARN, "pushing to %s failed (%s); retrying "
+		       "(%u of %u)", t->url, git_error_last() != NULL ?
+		       git_error_last()->message : "?", attempt + 1,
+		       t->retries);
+		rc = msgit_sleep_ms(h, msgit_backoff_ms(attempt));
+		if (rc != MS_OK)
+			return h->error(h, rc, "cancelled");
+		attempt++;
+	}
+	return msgit_fail(t, gerr, "cannot push to the hub");
+}

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* The new tree, built in memory from the remote tree: blobs streamed from
+ * disk, LFS pointer files, a merged .gitattributes, --delete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "git.h"
+
+#define MSGIT_READ_BUF (128u << 10)
+#define MSGIT_ATTRS_MAX (8u << 20)
+#define MSGIT_LFS_ATTRS "filter=lfs diff=lfs merge=lfs -text"
+
+char *msgit_attrs_escape(const char *path)
+{
+	size_t n = 2, i, o = 0;
+	char *out;
+
+	for (i = 0; path[i] != '\0'; i++)
+		n += path[i] == ' ' ? 11 : 2;
+	out = malloc(n);
+	if (out == NULL)
+		return NULL;
+	/* root-level names are anchored so they do not match deeper */
+	if (strchr(path, '/') == NULL)
+		out[o++] = '/';
+	for (i = 0; path[i] != '\0'; i++) {
+		if (path[i] == ' ') {
+			memcpy(out + o, "[[:space:]]", 11);
+			o += 11;
+			continue;
+		}
+		if (strchr("*?[]\\#!", path[i]) != NULL)
+			out[o++] = '\\';
+		out[o++] = path[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* A .gitattributes pattern against a repo path (gitattributes(5)). */
+static bool msgit_attr_match(const char *pat, size_t plen, const char *path)
+{
+	char buf[4096];
+	const char *base;
+	bool anchored;
+
+	if (plen == 0 || plen >= sizeof(buf))
+		return false;
+	memcpy(buf, pat, plen);
+	buf[plen] = '\0';
+	if (buf[plen - 1] == '/')
+		return false; /* directories only */
+	anchored = buf[0] == '/' || memchr(buf, '/', plen) != NULL;
+	if (!anchored) {
+		base = strrchr(path, '/');
+		base = base != NULL ? base + 1 : path;
+		return fnmatch(buf, base, 0) == 0;
+	}
+	if (strstr(buf, "**") != NULL)
+		return fnmatch(buf[0] == '/' ? buf + 1 : buf, path, 0) == 0;
+	return fnmatch(buf[0] == '/' ? buf + 1 : buf, path,
+		       FNM_PATHNAME) == 0;
+}
+
+bool msgit_attrs_covers(const char *text, size_t len, const char *path)
+{
+	const char *p = text, *end = text + len, *eol, *q, *tok;
+	bool covered = false;
+	size_t plen, tlen;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		q = p;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == eol || *q == '#' || *q == '"' || *q == '[')
+			goto next;
+		tok = q;
+		while (q < eol && *q != ' ' && *q != '\t' && *q != '\r')
+			q++;
+		plen = (size_t)(q - tok);
+		if (!msgit_attr_match(tok, plen, path))
+			goto next;
+		while (q < eol) {
+			while (q < eol && (*q == ' ' || *q == '\t' ||
+					   *q == '\r'))
+				q++;
+			tok = q;
+			while (q < eol && *q != ' ' && *q != '\t' &&
+			       *q != '\r')
+				q++;
+			tlen = (size_t)(q - tok);
+			if (tlen == 10 && memcmp(tok, "filter=lfs", 10) == 0)
+				covered = true;
+			else if ((tlen == 7 && (memcmp(tok, "-filter", 7) == 0 ||
+						memcmp(tok, "!filter", 7) == 0)) ||
+				 (tlen > 7 && memcmp(tok, "filter=", 7) == 0))
+				covered = false;
+		}
+next:
+		p = eol + 1;
+	}
+	return covered;
+}
+
+/* The git-lfs pointer of a file (spec v1). */
+static int msgit_pointer(char *buf, size_t len, const struct ms_file *f)
+{
+	return snprintf(buf, len, "version https://git-lfs.github.com/spec/v1"
+			"\noid sha256:%s\nsize %llu\n", f->sha256,
+			(unsigned long long)f->size);
+}
+
+/* Stream a file into the object database through a fixed buffer. */
+static int msgit_blob_from_file(struct msgit_target *t, git_odb *odb,
+				const struct ms_file *f, char *buf,
+				git_oid *out)
+{
+	const struct ms_host *h = t->host;
+	git_odb_stream *st = NULL;
+	uint64_t left = f->size;
+	ssize_t got;
+	int fd, rc, gerr;
+
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return h->error(h, MS_EIO, "cannot open \"%s\": %s", f->path,
+				strerror(errno));
+	gerr = git_odb_open_wstream(&st, odb, f->size, GIT_OBJECT_BLOB);
+	if (gerr < 0) {
+		rc = msgit_fail(t, gerr, "cannot store a blob");
+		goto out;
+	}
+	while (left > 0) {
+		size_t want = left < MSGIT_READ_BUF ? (size_t)left :
+			MSGIT_READ_BUF;
+
+		got = read(fd, buf, want);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = h->error(h, MS_EIO, "cannot read \"%s\": %s",
+				      f->path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		gerr = git_odb_stream_write(st, buf, (size_t)got);
+		if (gerr < 0) {
+			rc = msgit_fail(t, gerr, "cannot store a blob");
+			goto out;
+		}
+		left -= (uint64_t)got;
+	}
+	/* exactly the size the walk saw, and nothing after it */
+	got = left == 0 ? read(fd, buf, 1) : 0;
+	if (left != 0 || got != 0) {
+		rc = h->error(h, MS_ECHANGED, "\"%s\" changed while it was "
+			      "read; run again", f->path);
+		goto out;
+	}
+	gerr = git_odb_stream_finalize_write(out, st);
+	if (gerr < 0) {
+		rc = msgit_fail(t, gerr, "cannot store a blob");
+		goto out;
+	}
+	rc = h->check_unchanged(h, f);
+out:
+	git_odb_stream_free(st);
+	close(fd);
+	return rc;
+}
+
+/* Read a small local file whole (.gitattributes only). */
+static int msgit_read_small(struct msgit_target *t, const struct ms_file *f,
+			    char **out, size_t *len_out)
+{
+	const struct ms_host *h = t->host;
+	FILE *fp;
+	char *buf;
+	size_t got;
+
+	if (f->size > MSGIT_ATTRS_MAX)
+		return h->error(h, MS_EINVAL, "\"%s\" is too large for a "
+				".gitattributes file", f->path);
+	buf = malloc((size_t)f->size + 1);
+	if (buf == NULL)
+		return h->error(h, MS_ENOMEM, "out of memory");
+	fp = fopen(f->path, "rb");
+	if (fp == NULL) {
+		free(buf);
+		return h->error(h, MS_EIO, "cannot open \"%s\": %s", f->path,
+				strerror(errno));
+	}
+	got = fread(buf, 1, (size_t)f->size, fp);
+	fclose(fp);
+	buf[got] = '\0';
+	*out = buf;
+	*len_out = got;
+	return MS_OK;
+}
+
+static int msgit_cmp_repo_path(const void *key, const void *elem)
+{
+	const struct ms_file *f = elem;
+
+	return strcmp(key, f->repo_path);
+}
+
+/* Is a remote orphan still present locally (only filtered out)? */
+static bool msgit_exists_locally(const struct ms_upload *req,
+				 const char *repo_path)
+{
+	size_t plen = strlen(req->path_in_repo);
+	const char *rel = repo_path + (plen > 0 ? plen + 1 : 0);
+	struct stat st;
+	char *p;
+	bool found;
+
+	if (asprintf(&p, "%s/%s", req->folder, rel) < 0)
+		return true; /* keep it: never delete by accident */
+	found = lstat(p, &st) == 0;
+	free(p);
+	return found;
+}
+
+static int msgit_apply_delete(struct msgit_target *t, struct msgit_build *b,
+			      git_index *idx)
+{
+	const struct ms_upload *req = b->req;
+	const struct ms_host *h = t->host;
+	size_t plen = strlen(req->path_in_repo), i, n, nd = 0;
+	const git_index_entry *e;
+	char **doomed = NULL;
+	int rc = MS_OK;
+
+	n = git_index_entrycount(idx);
+	doomed = calloc(n + 1, sizeof(*doomed));
+	if (doomed == NULL)
+		return h->error(h, MS_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		e = git_index_get_byindex(idx, i);
+		if (e == NULL)
+			continue;
+		if (plen > 0 && (strncmp(e->path, req->path_in_repo,
+					 plen) != 0 || e->path[plen] != '/'))
+			continue;
+		if (strcmp(e->path, ".gitattributes") == 0)
+			continue;
+		if (bsearch(e->path, req->files, req->n_files,
+			    sizeof(*req->files), msgit_cmp_repo_path) != NULL)
+			continue;
+		if (msgit_exists_locally(req, e->path))
+			continue;
+		doomed[nd] = strdup(e->path);
+		if (doomed[nd] == NULL) {
+			rc = h->error(h, MS_ENOMEM, "out of memory");
+			goto out;
+		}
+		nd++;
+	}
+	for (i = 0; i < nd; i++) {
+		if (git_index_remove(idx, doomed[i], 0) < 0) {
+			rc = msgit_fail(t, -1, "cannot drop a file");
+			goto out;
+		}
+		h->log(h, MS_LOG_VERBOSE, "deleting \"%s\" (not in the folder)",
+		       doomed[i]);
+		b->files_deleted++;
+	}
+out:
+	for (i = 0; i < nd; i++)
+		free(doomed[i]);
+	free(doomed);
+	return rc;
+}
+
+/* Create or merge .gitattributes so every LFS path is tracked. */
+static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
+			     git_index *idx)
+{
+	const struct ms_upload *req = b->req;
+	const struct ms_host *h = t->host;
+	const git_index_entry *e;
+	git_blob *blob = NULL;
+	git_index_entry ne;
+	git_oid oid;
+	char *text = NULL, *pat;
+	size_t len = 0, cap, i, plen;
+	int rc = MS_OK, gerr;
+	bool changed = false;
+
+	e = git_index_get_bypath(idx, ".gitattributes", 0);
+	if (e != NULL) {
+		gerr = git_blob_lookup(&blob, b->repo, &e->id);
+		if (gerr < 0)
+			return msgit_fail(t, gerr, "cannot read .gitattributes");
+		len = (size_t)git_blob_rawsize(blob);
+		if (len > MSGIT_ATTRS_MAX) {
+			rc = h->error(h, MS_EPROTO, "the remote .gitattributes "
+				      "is too large");
+			goto out;
+		}
+	}
+	cap = len + 256;
+	text = malloc(cap);
+	if (text == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (len > 0)
+		memcpy(text, git_blob_rawcontent(blob), len);
+	plen = len;
+	for (i = 0; i < req->n_files; i++) {
+		const struct ms_file *f = &req->files[i];
+		size_t need;
+
+		if (!f->lfs || f->size == 0 ||
+		    strcmp(f->repo_path, ".gitattributes") == 0)
+			continue;
+		/* lines added here name exact paths: only the old text
+		 * can already cover a later file */
+		if (msgit_attrs_covers(text, plen, f->repo_path))
+			continue;
+		pat = msgit_attrs_escape(f->repo_path);
+		if (pat == NULL) {
+			rc = h->error(h, MS_ENOMEM, "out of memory");
+			goto out;
+		}
+		need = len + strlen(pat) + sizeof(MSGIT_LFS_ATTRS) + 3;
+		if (need > cap) {
+			char *nt;
+
+			cap = need * 2;
+			nt = realloc(text, cap);
+			if (nt == NULL) {
+				free(pat);
+				rc = h->error(h, MS_ENOMEM, "out of memory");
+				goto out;
+			}
+			text = nt;
+		}
+		if (len > 0 && text[len - 1] != '\n')
+			text[len++] = '\n';
+		len += (size_t)sprintf(text + len, "%s " MSGIT_LFS_ATTRS "\n",
+				       pat);
+		free(pat);
+		changed = true;
+	}
+	if (!changed)
+		goto out;
+	gerr = git_blob_create_from_buffer(&oid, b->repo, text, len);
+	if (gerr < 0) {
+		rc = msgit_fail(t, gerr, "cannot store .gitattributes");
+		goto out;
+	}
+	memset(&ne, 0, sizeof(ne));
+	ne.mode = GIT_FILEMODE_BLOB;
+	ne.id = oid;
+	ne.path = ".gitattributes";
+	gerr = git_index_add(idx, &ne);
+	if (gerr < 0) {
+		rc = msgit_fail(t, gerr, "cannot add .gitattributes");
+		goto out;
+	}
+	b->attrs_changed = true;
+out:
+	free(text);
+	git_blob_free(blob);
+	return rc;
+}
+
+int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
+{
+	const struct ms_upload *req = b->req;
+	const struct ms_host *h = t->host;
+	git_index *idx = NULL;
+	git_odb *odb = NULL;
+	const git_index_entry *old;
+	git_index_entry ne;
+	struct ms_progress p;
+	char *buf = NULL, *attrs = NULL;
+	char ptr[256];
+	size_t i, alen = 0;
+	git_oid oid;
+	int rc = MS_OK, gerr, n;
+
+	gerr = git_index_new(&idx);
+	if (gerr == 0 && b->base != NULL)
+		gerr = git_index_read_tree(idx, b->base);
+	if (gerr == 0)
+		gerr = git_repository_odb(&odb, b->repo);
+	if (gerr < 0) {
+		rc = msgit_fail(t, gerr, "cannot read the remote tree");
+		goto out;
+	}
+	buf = malloc(MSGIT_READ_BUF);
+	if (buf == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	p.struct_size = sizeof(p);
+	p.phase = "committing";
+	p.files_total = (uint32_t)req->n_files;
+	for (i = 0; i < req->n_files; i++) {
+		const struct ms_file *f = &req->files[i];
+
+		if (h->cancelled(h)) {
+			rc = h->error(h, MS_ECANCELED, "cancelled");
+			goto out;
+		}
+		if (f->lfs && f->size > 0 &&
+		    strcmp(f->repo_path, ".gitattributes") != 0) {
+			n = msgit_pointer(ptr, sizeof(ptr), f);
+			gerr = git_blob_create_from_buffer(&oid, b->repo, ptr,
+							   (size_t)n);
+			if (gerr < 0) {
+				rc = msgit_fail(t, gerr, "cannot store a blob");
+				goto out;
+			}
+		} else if (strcmp(f->repo_path, ".gitattributes") == 0) {
+			rc = msgit_read_small(t, f, &attrs, &alen);
+			if (rc != MS_OK)
+				goto out;
+			gerr = git_blob_create_from_buffer(&oid, b->repo, attrs,
+							   alen);
+			free(attrs);
+			attrs = NULL;
+			if (gerr < 0) {
+				rc = msgit_fail(t, gerr, "cannot store a blob");
+				goto out;
+			}
+		} else {
+			rc = msgit_blob_from_file(t, odb, f, buf, &oid);
+			if (rc != MS_OK)
+				goto out;
+		}
+		old = git_index_get_bypath(idx, f->repo_path, 0);
+		if (old != NULL && git_oid_equal(&old->id, &oid) &&
+		    (old->mode == GIT_FILEMODE_BLOB ||
+		     old->mode == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+			b->files_unchanged++;
+		} else {
+			memset(&ne, 0, sizeof(ne));
+			ne.mode = GIT_FILEMODE_BLOB;
+			ne.id = oid;
+			ne.path = f->repo_path;
+			gerr = git_index_add(idx, &ne);
+			if (gerr < 0) {
+				rc = msgit_fail(t, gerr, "cannot add a file");
+				goto out;
+			}
+			b->files_sent++;
+			if (!f->lfs)
+				b->bytes_normal += f->size;
+			h->log(h, MS_LOG_VERBOSE, "%s \"%s\"", old != NULL ?
+			       "updating" : "adding", f->repo_path);
+		}
+		p.files_done = (uint32_t)(i + 1);
+		p.path = f->repo_path;
+		h->progress(h, &p);
+	}
+	if (req->delete_remote) {
+		rc = msgit_apply_delete(t, b, idx);
+		if (rc != MS_OK)
+			goto out;
+	}
+	rc = msgit_merge_attrs(t, b, idx);
+	if (rc != MS_OK)
+		goto out;
+	gerr = git_index_write_tree_to(&b->tree_id, idx, b->repo);
+	if (gerr < 0)
+		rc = msgit_fail(t, gerr, "cannot write the tree");
+out:
+	free(attrs);
+	free(buf);
+	git_odb_free(odb);
+	git_index_free(idx);
+	return rc;
+}
