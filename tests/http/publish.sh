@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# http backend: publish, verify byte for byte, re-run, change one file,
+# --path-in-repo, --revision, --include/--exclude, --delete.
+. "$(dirname "$0")/lib.sh" "$@"
+
+start_hub
+M=$T/model
+make_model "$M"
+before=$(snap "$M")
+
+# 1. first publish of a new repo: created private, everything verified
+mark_log
+ms first --repo-id alice/demo --model-dir "$M" -m "first upload"
+expect_rc 0 first
+expect_err first 'Created private repository alice/demo'
+expect_err first 'Verified 10 files on the hub'
+expect_out first 'Upload finished'
+verify first alice/demo "$M"
+check "repo was created private (Visibility 1)" \
+    grep -q '"Visibility": 1' "$T/hub/repos/alice/demo.git/fakehub.json"
+expect_count "one LFS batch request" 1 POST '^/api/v1/repos/.*/batch$'
+expect_count "4 blob PUTs (3 MiB, 1.5 MiB, .bin, 0-byte .safetensors)" \
+    4 PUT '^/lfs-upload/'
+expect_count "one commit" 1 POST '/commit/master$' 200
+check "one commit on master" test "$(commits_on alice/demo)" = 1
+check "the model folder was not written" test "$(snap "$M")" = "$before"
+
+# 2. re-run: nothing uploaded, no commit
+mark_log
+ms rerun --repo-id alice/demo --model-dir "$M" --json
+expect_rc 0 rerun
+expect_err rerun 'Nothing to upload: alice/demo is up to date\.'
+check "rerun --json says up_to_date" grep -q '"up_to_date":true' \
+    "$T/out/rerun.out"
+expect_count "rerun: no PUT" 0 PUT '.'
+expect_count "rerun: no commit" 0 POST '/commit/'
+expect_count "rerun: no batch request" 0 POST '^/api/v1/repos/.*/batch$'
+check "still one commit on master" test "$(commits_on alice/demo)" = 1
+if grep -q 'from the cache' "$T/out/rerun.err"; then :; fi
+
+# 3. change one small and one big file: only they are sent
+printf '{"architectures": ["Demo"], "hidden_size": 128}\n' \
+    > "$M/config.json"
+head -c 3145728 /dev/urandom > "$M/model.safetensors"
+mark_log
+ms change --repo-id alice/demo --model-dir "$M" --json
+expect_rc 0 change
+check "change: files_sent 2" grep -q '"files_sent":2' "$T/out/change.out"
+check "change: files_unchanged 8" grep -q '"files_unchanged":8' \
+    "$T/out/change.out"
+expect_count "change: exactly one PUT" 1 PUT '^/lfs-upload/'
+expect_count "change: one commit" 1 POST '/commit/master$' 200
+verify change alice/demo "$M"
+
+# 4. --path-in-repo into the same repo, on a new branch (--revision)
+mark_log
+ms prefix --repo-id alice/demo --model-dir "$M" --path-in-repo sub/dir \
+    --revision dev
+expect_rc 0 prefix
+expect_count "prefix: commit to dev" 1 POST '/commit/dev$' 200
+expect_count "prefix: no commit to master" 0 POST '/commit/master$'
+expect_count "prefix: blobs deduplicated (no PUT)" 0 PUT '.'
+verify prefix alice/demo "$M" sub/dir --revision dev --allow-extra
+check "master still has 2 commits" test "$(commits_on alice/demo)" = 2
+
+# 5. --include / --exclude
+mark_log
+ms filter --repo-id alice/filtered --model-dir "$M" --include '*.json' \
+    --include '*.txt' --exclude 'sub/*'
+expect_rc 0 filter
+verify filter alice/filtered "$M" --ignore '*.safetensors' \
+    --ignore '*.bin' --ignore 'sub/*' --ignore README.md
+expect_count "filter: no PUT (only small files)" 0 PUT '.'
+
+# 6. --delete removes remote orphans under the prefix, in the last commit
+M2=$T/model2
+cp -a "$M" "$M2"
+rm "$M2/README.md" "$M2/sub/adapter.bin"
+mark_log
+ms delete --repo-id alice/demo --model-dir "$M2" --delete --json
+expect_rc 0 delete
+check "delete: files_deleted 2" grep -q '"files_deleted":2' \
+    "$T/out/delete.out"
+expect_count "delete: one commit" 1 POST '/commit/master$' 200
+verify delete alice/demo "$M2"
+
+# without --delete, orphans stay
+M3=$T/model3
+cp -a "$M2" "$M3"
+rm "$M3/tokenizer.json"
+ms nodelete --repo-id alice/demo --model-dir "$M3"
+expect_rc 0 nodelete
+expect_err nodelete 'Nothing to upload'
+verify nodelete alice/demo "$M3" --allow-extra
+
+# 7. --visibility public on creation, --no-create on an existing repo
+ms public --repo-id alice/open --model-dir "$M3" --visibility public \
+    --license mit
+expect_rc 0 public
+expect_err public 'Created public repository alice/open \(license mit\)'
+check "alice/open is public" grep -q '"Visibility": 5' \
+    "$T/hub/repos/alice/open.git/fakehub.json"
+
+finish
