@@ -870,5 +870,333 @@ class TestFaults(HubCase):
                          [False, False, True, True, True])
 
 
+# ------------------------------------------------------------ git route
+
+CRED_HELPER = ('!f() { test "$1" = get || exit 0; echo username=oauth2; '
+               'echo "password=${FAKEHUB_TEST_TOKEN}"; }; f')
+
+
+def write_tree(root, files):
+    for rel, data in files.items():
+        p = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+
+
+def sample_files():
+    return {
+        "config.json": b'{"architectures": ["Demo"]}\n',
+        "empty.txt": b"",
+        "sub dir/nested/deep file.txt": b"deep\n",
+        "模型/说明.md": "你好\n".encode(),
+        "weights/model.safetensors": os.urandom((1 << 20) + 17),
+        "tokenizer.bin": os.urandom(4096),
+    }
+
+
+class GitCase(HubCase):
+    def creds(self, token=TOKEN):
+        return {"FAKEHUB_TEST_TOKEN": token}
+
+    def git_c(self, *args, token=TOKEN, **kw):
+        """git with the credential helper (token from the environment)."""
+        env = dict(kw.pop("env", None) or {})
+        env.update(self.creds(token))
+        return self.git("-c", "credential.helper=" + CRED_HELPER, *args,
+                        env=env, **kw)
+
+    def publish_http(self, o, n, files, rev="master"):
+        acts = []
+        for path, data in files.items():
+            if path.endswith((".bin", ".safetensors")):
+                self.assertEqual(self.put_blob(data).status, 200)
+                acts.append(lfs(path, data))
+            else:
+                acts.append(normal(path, data))
+        r = self.commit(o, n, acts, rev=rev)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["Data"]["oid"]
+
+    def clone(self, url, dest, **kw):
+        self.git_c("clone", "-q", url, dest,
+                   env={"GIT_LFS_SKIP_SMUDGE": "1"}, **kw)
+        self.git_c("lfs", "pull", cwd=dest)
+
+    def read_tree(self, root):
+        out = {}
+        for dp, dns, fns in os.walk(root):
+            dns[:] = [d for d in dns if d != ".git"]
+            for fn in fns:
+                p = os.path.join(dp, fn)
+                with open(p, "rb") as f:
+                    out[os.path.relpath(p, root)] = f.read()
+        out.pop(".gitattributes", None)
+        return out
+
+
+class TestGit(GitCase):
+    def test_clone_and_lfs_pull_of_http_commit(self):
+        o, n = self.new_repo()
+        files = sample_files()
+        cid = self.publish_http(o, n, files)
+        for i, form in enumerate(("%s/%s/%s.git", "%s/models/%s/%s.git")):
+            dest = os.path.join(self.tmp, "clone-http-%s-%d" % (n, i))
+            self.clone(form % (self.hub.url, o, n), dest)
+            self.assertEqual(self.read_tree(dest), files)
+            head = self.git("rev-parse", "HEAD", cwd=dest)
+            self.assertEqual(head.stdout.decode().strip(), cid)
+            st = self.git("status", "--porcelain", cwd=dest)
+            self.assertEqual(st.stdout, b"")
+
+    def test_push_with_lfs_autocreates_and_publishes(self):
+        name = "pushed-" + os.urandom(3).hex()
+        work = os.path.join(self.tmp, name)
+        os.makedirs(work)
+        files = sample_files()
+        self.git("init", "-q", work)
+        self.git("lfs", "track", "*.safetensors", "*.bin", cwd=work)
+        write_tree(work, files)
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "first", cwd=work)
+        url = "%s/alice/%s.git" % (self.hub.url, name)
+        # no credentials: refused with a Basic challenge, nothing created
+        p = self.git("push", url, "master", cwd=work, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertFalse(os.path.exists(self.gitdir("alice", name)))
+        rec = [r for r in self.hub.log()
+               if r["path"] == "/alice/%s.git/info/refs" % name]
+        self.assertEqual(rec[-1]["status"], 401)
+        # a wrong token is refused too
+        p = self.git_c("push", url, "master", cwd=work, check=False,
+                       token="wrong")
+        self.assertNotEqual(p.returncode, 0)
+        # with the token: git-lfs uploads, the push creates the repo
+        self.git_c("push", "-q", url, "master", cwd=work)
+        self.assertTrue(os.path.isdir(self.gitdir("alice", name)))
+        fl = self.files("alice", name)
+        w = fl["weights/model.safetensors"]
+        self.assertEqual(w["Sha256"], sha(files["weights/model.safetensors"]))
+        self.assertTrue(w["IsLFS"])
+        self.assertEqual(fl["模型/说明.md"]["Sha256"], sha(files["模型/说明.md"]))
+        # an HTTP commit on top of the pushed history
+        self.assertEqual(self.commit("alice", name, [
+            normal("added.txt", b"over http\n")]).status, 200)
+        dest = os.path.join(self.tmp, name + "-clone")
+        self.clone("%s/models/alice/%s.git" % (self.hub.url, name), dest)
+        want = dict(files)
+        want["added.txt"] = b"over http\n"
+        self.assertEqual(self.read_tree(dest), want)
+        # and a push on top of that
+        write_tree(dest, {"more/x.bin": os.urandom(3000)})
+        self.git("add", "-A", cwd=dest)
+        self.git("commit", "-q", "-m", "second", cwd=dest)
+        self.git_c("push", "-q", "origin", "master", cwd=dest)
+        self.assertIn("more/x.bin", self.files("alice", name))
+
+    def test_push_of_pointer_without_object_refused(self):
+        o, n = self.new_repo()
+        work = os.path.join(self.tmp, "nolfs-" + n)
+        self.git("init", "-q", work)
+        ptr = fakehub.make_pointer(sha(b"never uploaded"), 14)
+        write_tree(work, {"w.bin": ptr})
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "pointer only", cwd=work)
+        p = self.git_c("push", "%s/%s/%s.git" % (self.hub.url, o, n),
+                       "master", cwd=work, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"fakehub: refusing push", p.stderr)
+        self.assertEqual(self.files(o, n), {})
+
+    def test_private_clone_needs_token(self):
+        o, n = self.new_repo(visibility=1)
+        files = {"a.txt": b"private\n", "w.bin": os.urandom(2000)}
+        self.publish_http(o, n, files)
+        url = "%s/%s/%s.git" % (self.hub.url, o, n)
+        p = self.git("clone", "-q", url, os.path.join(self.tmp, "p1-" + n),
+                     check=False)
+        self.assertNotEqual(p.returncode, 0)
+        p = self.git_c("clone", "-q", url, os.path.join(self.tmp, "p2-" + n),
+                       check=False, token="bad")
+        self.assertNotEqual(p.returncode, 0)
+        dest = os.path.join(self.tmp, "p3-" + n)
+        self.clone(url, dest)
+        self.assertEqual(self.read_tree(dest), files)
+        # the login git token works for git too
+        gt = self.request("POST", "/api/v1/login", {"AccessToken": TOKEN}
+                          ).json()["Data"]["AccessToken"]
+        dest = os.path.join(self.tmp, "p4-" + n)
+        self.git_c("clone", "-q", url, dest, token=gt)
+
+    def test_clone_absent_repo_fails(self):
+        p = self.git("clone", "-q", self.hub.url + "/alice/absent.git",
+                     os.path.join(self.tmp, "absent"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+
+    def test_lfs_batch_api(self):
+        o, n = self.new_repo()
+        have, miss = os.urandom(700), os.urandom(800)
+        self.put_blob(have)
+        path = "/%s/%s.git/info/lfs/objects/batch" % (o, n)
+        hdr = {"Accept": fakehub.LFS_MEDIA, "Content-Type": fakehub.LFS_MEDIA}
+        objs = [{"oid": sha(have), "size": len(have)},
+                {"oid": sha(miss), "size": len(miss)}]
+        r = self.request("POST", path, {"operation": "upload",
+                                        "transfers": ["basic"],
+                                        "objects": objs},
+                         headers=hdr, auth=None)
+        self.assertEqual(r.status, 401)
+        self.assertIn("Basic", r.header("LFS-Authenticate"))
+        r = self.request("POST", path, {"operation": "upload",
+                                        "objects": objs},
+                         headers=hdr, auth="basic")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.header("Content-Type"), fakehub.LFS_MEDIA)
+        j = r.json()
+        self.assertEqual(j["transfer"], "basic")
+        got = {x["oid"]: x for x in j["objects"]}
+        self.assertNotIn("actions", got[sha(have)])
+        up = got[sha(miss)]["actions"]["upload"]
+        self.assertTrue(up["href"].startswith(self.hub.url))
+        self.assertTrue(up["header"]["Authorization"].startswith("Basic "))
+        # PUT with exactly the given href and header, then verify
+        u = urllib.parse.urlsplit(up["href"])
+        r = self.request("PUT", u.path + "?" + u.query, body=miss,
+                         headers=up["header"], auth=None)
+        self.assertEqual(r.status, 200)
+        ver = got[sha(miss)]["actions"]["verify"]
+        r = self.request("POST", urllib.parse.urlsplit(ver["href"]).path,
+                         {"oid": sha(miss), "size": len(miss)},
+                         headers=ver["header"], auth=None)
+        self.assertEqual(r.status, 200)
+        # downloads: public repo needs no auth; a missing object is an error
+        r = self.request("POST", path, {"operation": "download", "objects": [
+            {"oid": sha(miss), "size": len(miss)},
+            {"oid": sha(b"nope"), "size": 4}]}, headers=hdr, auth=None)
+        self.assertEqual(r.status, 200)
+        got = {x["oid"]: x for x in r.json()["objects"]}
+        self.assertEqual(got[sha(b"nope")]["error"]["code"], 404)
+        href = got[sha(miss)]["actions"]["download"]["href"]
+        r = self.request("GET", urllib.parse.urlsplit(href).path, auth=None)
+        self.assertEqual(r.body, miss)
+        r = self.request("POST", "/alice/absent.git/info/lfs/objects/batch",
+                         {"operation": "download", "objects": []},
+                         headers=hdr, auth="basic")
+        self.assertEqual(r.status, 404)
+
+
+# ------------------------------------------------------------ verify.sh
+
+class TestVerify(GitCase):
+    def run_verify(self, *args, token=None):
+        env = dict(self.env)
+        env.pop("MODELSCOPE_API_TOKEN", None)
+        if token:
+            env["MODELSCOPE_API_TOKEN"] = token
+        p = subprocess.run(["bash", VERIFY, self.hub.url] + list(args),
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def test_identical_then_changed_byte(self):
+        o, n = self.new_repo()
+        files = sample_files()
+        self.publish_http(o, n, files)
+        folder = os.path.join(self.tmp, "folder-" + n)
+        write_tree(folder, files)
+        os.makedirs(os.path.join(folder, ".git"))  # ignored by default
+        write_tree(folder, {".ms_upload_cache": b"{}"})
+        rc, out, err = self.run_verify(o + "/" + n, folder)
+        self.assertEqual((rc, out.strip()), (0, "%d files identical" %
+                                             len(files)), err)
+        # one changed byte in the lfs file
+        p = os.path.join(folder, "weights/model.safetensors")
+        with open(p, "r+b") as f:
+            f.seek(1000)
+            b = f.read(1)
+            f.seek(1000)
+            f.write(bytes([b[0] ^ 1]))
+        rc, out, _ = self.run_verify(o + "/" + n, folder)
+        self.assertEqual(rc, 1)
+        self.assertIn("differs: weights/model.safetensors (first difference "
+                      "at byte 1000)", out)
+        # a missing local file is an extra in the repo; a new local file is
+        # missing in the repo
+        os.unlink(p)
+        write_tree(folder, {"new file.txt": b"n"})
+        rc, out, _ = self.run_verify(o + "/" + n, folder)
+        self.assertEqual(rc, 1)
+        self.assertIn("extra in repo: weights/model.safetensors", out)
+        self.assertIn("missing in repo: new file.txt", out)
+        rc, out, _ = self.run_verify(o + "/" + n, folder, "--allow-extra",
+                                     "--ignore", "new file.txt")
+        self.assertEqual(rc, 0, out)
+
+    def test_prefix_revision_private(self):
+        o, n = self.new_repo(visibility=1)
+        files = {"a.txt": b"a\n", "w.bin": os.urandom(1500),
+                 "empty": b""}
+        pref = {"sub/" + k: v for k, v in files.items()}
+        self.publish_http(o, n, dict(pref, **{"other.txt": b"o"}),
+                          rev="dev")
+        folder = os.path.join(self.tmp, "folder-" + n)
+        write_tree(folder, files)
+        rc, out, err = self.run_verify(o + "/" + n, folder, "sub",
+                                       "--revision", "dev")
+        self.assertEqual(rc, 2)  # private, no token
+        rc, out, err = self.run_verify(o + "/" + n, folder, "sub",
+                                       "--revision", "dev", token=TOKEN)
+        self.assertEqual((rc, out.strip()), (0, "3 files identical"), err)
+        self.assertNotIn(TOKEN, out + err)
+        rc, out, err = self.run_verify(o + "/" + n, folder, "--revision",
+                                       "dev", token=TOKEN)
+        self.assertEqual(rc, 1)
+        rc, out, err = self.run_verify(o + "/" + n, folder, "sub",
+                                       "--revision", "nobranch", token=TOKEN)
+        self.assertEqual(rc, 2)
+        self.assertNotIn(TOKEN, out + err)
+
+
+class TestHubSh(unittest.TestCase):
+    def test_start_stop(self):
+        tmp = tempfile.mkdtemp(prefix="fakehub-test-")
+        try:
+            script = r'''
+set -e
+. "$1"
+trap 'hub_stop' EXIT
+hub_start "$2/data dir" tok --user bob
+echo "url=$HUB_URL pid=$HUB_PID log=$HUB_LOG"
+python3 - <<PY
+import json, urllib.request
+r = urllib.request.Request("$HUB_URL/openapi/v1/users/me",
+                           headers={"Authorization": "Bearer tok"})
+print("user=" + json.load(urllib.request.urlopen(r))["data"]["username"])
+PY
+pid=$HUB_PID
+hub_stop
+hub_stop
+kill -0 $pid 2>/dev/null && echo still-running || echo stopped
+test -s "$HUB_LOG" && echo logged
+'''
+            p = subprocess.run(["bash", "-c", script, "x", HUBSH, tmp],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            out = p.stdout.decode()
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(out, r"url=http://127\.0\.0\.1:\d+ pid=\d+")
+            self.assertIn("user=bob", out)
+            self.assertIn("stopped", out)
+            self.assertIn("logged", out)
+            p = subprocess.run(["bash", "-c", '. "$1"; hub_start "$2/d" t '
+                                '--fault bogus', "x", HUBSH, tmp],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"did not start", p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
