@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* Secret scrubbing: every line mspublish prints passes through here. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "redact.h"
+
+#define MASK "***"
+
+static pthread_mutex_t red_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **secrets;
+static size_t n_secrets;
+
+void ms_redact_add(const char *secret)
+{
+	char **grown;
+	char *copy;
+
+	/* Short strings would mask ordinary words; no real token is that short. */
+	if (!secret || strlen(secret) < 4)
+		return;
+	copy = strdup(secret);
+	if (!copy)
+		return;
+	pthread_mutex_lock(&red_lock);
+	for (size_t i = 0; i < n_secrets; i++) {
+		if (!strcmp(secrets[i], secret)) {
+			pthread_mutex_unlock(&red_lock);
+			free(copy);
+			return;
+		}
+	}
+	grown = realloc(secrets, (n_secrets + 1) * sizeof(*secrets));
+	if (grown) {
+		secrets = grown;
+		secrets[n_secrets++] = copy;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&red_lock);
+	free(copy);
+}
+
+void ms_redact_reset(void)
+{
+	pthread_mutex_lock(&red_lock);
+	for (size_t i = 0; i < n_secrets; i++) {
+		explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+	}
+	free(secrets);
+	secrets = NULL;
+	n_secrets = 0;
+	pthread_mutex_unlock(&red_lock);
+}
+
+/* Replace every occurrence of needle in s (in place; the mask is shorter). */
+static void mask_all(char *s, const char *needle)
+{
+	size_t nl = strlen(needle);
+	char *p = s;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		memcpy(p, MASK, 3);
+		memmove(p + 3, p + nl, strlen(p + nl) + 1);
+		p += 3;
+	}
+}
+
+/* The userinfo of "https://user:pass@host" is masked to three stars. */
+static void mask_userinfo(char *s)
+{
+	char *p = s;
+
+	while ((p = strstr(p, "://")) != NULL) {
+		char *start = p + 3, *q = start;
+
+		while (*q && *q != '@' && *q != '/' && !isspace((unsigned char)*q))
+			q++;
+		if (*q == '@' && q > start && !(q - start == 3 && !memcmp(start, MASK, 3))) {
+			memcpy(start, MASK, 3);
+			memmove(start + 3, q, strlen(q) + 1);
+		}
+		p = start;
+	}
+}
+
+/* "Authorization: Bearer x" / "Cookie: a=b" -> value masked to end of line */
+static void mask_header(char *s, const char *name)
+{
+	size_t nl = strlen(name);
+	char *p = s;
+
+	while (*p) {
+		if (!strncasecmp(p, name, nl) && (p == s || p[-1] == '\n' || p[-1] == ' ' || p[-1] == '"')) {
+			char *v = p + nl, *end;
+
+			while (*v == ' ')
+				v++;
+			/* keep the auth scheme word ("Bearer", "Basic") readable */
+			if (!strncasecmp(name, "authorization:", nl)) {
+				char *w = v;
+
+				while (*w && *w != ' ' && *w != '\r' && *w != '\n' && *w != '"')
+					w++;
+				if (*w == ' ')
+					v = w + 1;
+			}
+			end = v;
+			while (*end && *end != '\r' && *end != '\n' && *end != '"')
+				end++;
+			if (end - v > 3) {
+				memcpy(v, MASK, 3);
+				memmove(v + 3, end, strlen(end) + 1);
+			}
+			p = v;
+			continue;
+		}
+		p++;
+	}
+}
+
+char *ms_redact(const char *src)
+{
+	char *out = strdup(src ? src : "");
+
+	if (!out)
+		return NULL;
+	pthread_mutex_lock(&red_lock);
+	for (size_t i = 0; i < n_secrets; i++)
+		mask_all(out, secrets[i]);
+	pthread_mutex_unlock(&red_lock);
+	mask_userinfo(out);
+	mask_header(out, "authorization:");
+	mask_header(out, "cookie:");
+	mask_header(out, "set-cookie:");
+	return out;
+}
