@@ -233,7 +233,7 @@ static bool msgit_exists_locally(const struct ms_upload *req,
 }
 
 static int msgit_apply_delete(struct msgit_target *t, struct msgit_build *b,
-			      git_index *idx)
+			      git_index *idx, char ***doomed_out, size_t *nd_out)
 {
 	const struct ms_upload *req = b->req;
 	const struct ms_host *h = t->host;
@@ -277,15 +277,69 @@ static int msgit_apply_delete(struct msgit_target *t, struct msgit_build *b,
 		b->files_deleted++;
 	}
 out:
+	if (rc == MS_OK) {
+		*doomed_out = doomed;
+		*nd_out = nd;
+		return rc;
+	}
 	for (i = 0; i < nd; i++)
 		free(doomed[i]);
 	free(doomed);
 	return rc;
 }
 
+static int msgit_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Drop "<exact path> ... filter=lfs ..." lines of paths that are no
+ * longer LFS files (now normal, or deleted); the rest is kept verbatim.
+ * @p pats is sorted.  Returns the new length. */
+static size_t msgit_attrs_drop(char *text, size_t len, char **pats,
+			       size_t npats)
+{
+	size_t r = 0, w = 0, e, k;
+	char tok[4096];
+	const char *q;
+
+	while (r < len) {
+		bool drop = false;
+
+		e = r;
+		while (e < len && text[e] != '\n')
+			e++;
+		k = 0;
+		q = text + r;
+		while (q < text + e && (*q == ' ' || *q == '\t'))
+			q++;
+		while (q < text + e && *q != ' ' && *q != '\t' &&
+		       *q != '\r' && k + 1 < sizeof(tok))
+			tok[k++] = *q++;
+		tok[k] = '\0';
+		if (k > 0) {
+			char *key = tok;
+
+			if (bsearch(&key, pats, npats, sizeof(*pats),
+				    msgit_cmp_str) != NULL &&
+			    memmem(q, (size_t)(text + e - q), " filter=lfs",
+				   11) != NULL)
+				drop = true;
+		}
+		if (e < len)
+			e++; /* the newline */
+		if (!drop) {
+			memmove(text + w, text + r, e - r);
+			w += e - r;
+		}
+		r = e;
+	}
+	return w;
+}
+
 /* Create or merge .gitattributes so every LFS path is tracked. */
 static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
-			     git_index *idx)
+			     git_index *idx, char **doomed, size_t nd)
 {
 	const struct ms_upload *req = b->req;
 	const struct ms_host *h = t->host;
@@ -294,9 +348,10 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	git_index_entry ne;
 	git_oid oid;
 	char *text = NULL, *pat;
-	size_t len = 0, cap, i, plen;
+	char **pats = NULL;
+	size_t len = 0, cap, i, plen, np = 0;
 	int rc = MS_OK, gerr;
-	bool changed = false;
+	bool changed = false, local = false;
 
 	e = git_index_get_bypath(idx, ".gitattributes", 0);
 	if (e != NULL) {
@@ -318,6 +373,34 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	}
 	if (len > 0)
 		memcpy(text, git_blob_rawcontent(blob), len);
+	/* exact-path LFS lines of files that are LFS no more */
+	pats = calloc(req->n_files + nd + 1, sizeof(*pats));
+	if (pats == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < req->n_files + nd; i++) {
+		const struct ms_file *f = i < req->n_files ? &req->files[i] :
+			NULL;
+
+		if (f != NULL && strcmp(f->repo_path, ".gitattributes") == 0)
+			local = true;
+		if (f != NULL && f->lfs && f->size > 0)
+			continue;
+		pats[np] = msgit_attrs_escape(f != NULL ? f->repo_path :
+					      doomed[i - req->n_files]);
+		if (pats[np] == NULL) {
+			rc = h->error(h, MS_ENOMEM, "out of memory");
+			goto out;
+		}
+		np++;
+	}
+	qsort(pats, np, sizeof(*pats), msgit_cmp_str);
+	i = msgit_attrs_drop(text, len, pats, np);
+	if (i != len) {
+		len = i;
+		changed = true;
+	}
 	plen = len;
 	for (i = 0; i < req->n_files; i++) {
 		const struct ms_file *f = &req->files[i];
@@ -357,6 +440,12 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	}
 	if (!changed)
 		goto out;
+	if (len == 0 && !local) {
+		/* we emptied the file: drop it, as the hub does */
+		git_index_remove(idx, ".gitattributes", 0);
+		b->attrs_changed = true;
+		goto out;
+	}
 	gerr = git_blob_create_from_buffer(&oid, b->repo, text, len);
 	if (gerr < 0) {
 		rc = msgit_fail(t, gerr, "cannot store .gitattributes");
@@ -373,6 +462,9 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	}
 	b->attrs_changed = true;
 out:
+	for (i = 0; i < np; i++)
+		free(pats[i]);
+	free(pats);
 	free(text);
 	git_blob_free(blob);
 	return rc;
@@ -388,8 +480,9 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 	git_index_entry ne;
 	struct ms_progress p;
 	char *buf = NULL, *attrs = NULL;
+	char **doomed = NULL;
 	char ptr[256];
-	size_t i, alen = 0;
+	size_t i, alen = 0, nd = 0;
 	git_oid oid;
 	int rc = MS_OK, gerr, n;
 
@@ -470,17 +563,20 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 		h->progress(h, &p);
 	}
 	if (req->delete_remote) {
-		rc = msgit_apply_delete(t, b, idx);
+		rc = msgit_apply_delete(t, b, idx, &doomed, &nd);
 		if (rc != MS_OK)
 			goto out;
 	}
-	rc = msgit_merge_attrs(t, b, idx);
+	rc = msgit_merge_attrs(t, b, idx, doomed, nd);
 	if (rc != MS_OK)
 		goto out;
 	gerr = git_index_write_tree_to(&b->tree_id, idx, b->repo);
 	if (gerr < 0)
 		rc = msgit_fail(t, gerr, "cannot write the tree");
 out:
+	for (i = 0; i < nd; i++)
+		free(doomed[i]);
+	free(doomed);
 	free(attrs);
 	free(buf);
 	git_odb_free(odb);
