@@ -852,6 +852,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                "ms": int((time.time() - self.t0) * 1000)}
         if fault:
             rec["fault"] = fault
+        if self.body is not None and self.body.chunked:
+            rec["chunked"] = True
         rec.update(self.extra)
         self.hub.log(rec)
 

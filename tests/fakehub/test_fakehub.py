@@ -1028,6 +1028,42 @@ class TestGit(GitCase):
         dest = os.path.join(self.tmp, "p4-" + n)
         self.git_c("clone", "-q", url, dest, token=gt)
 
+    def test_big_pack_push_chunked(self):
+        """A pack over http.postBuffer goes up with chunked encoding."""
+        name = "chunked-" + os.urandom(3).hex()
+        work = os.path.join(self.tmp, name)
+        self.git("init", "-q", work)
+        files = {"plain.dat": os.urandom(3 << 20)}
+        write_tree(work, files)
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "big plain file", cwd=work)
+        self.git_c("-c", "http.postBuffer=65536", "push", "-q",
+                   "%s/alice/%s.git" % (self.hub.url, name), "master",
+                   cwd=work)
+        rec = [r for r in self.hub.log()
+               if r["path"] == "/alice/%s.git/git-receive-pack" % name]
+        self.assertEqual(rec[-1]["status"], 200)
+        self.assertGreater(rec[-1]["req_bytes"], 3 << 20)
+        self.assertTrue(rec[-1].get("chunked"))
+        fl = self.files("alice", name)
+        self.assertEqual(fl["plain.dat"]["Sha256"], sha(files["plain.dat"]))
+        self.assertFalse(fl["plain.dat"]["IsLFS"])
+
+    def test_gzip_upload_pack_request(self):
+        import gzip
+        o, n = self.new_repo()
+        cid = self.publish_http(o, n, {"a.txt": b"a\n"})
+        want = "want %s\n" % cid
+        req = ("%04x%s0000" % (len(want) + 4, want) + "0009done\n").encode()
+        r = self.request("POST", "/%s/%s.git/git-upload-pack" % (o, n),
+                         body=gzip.compress(req), auth=None, headers={
+                             "Content-Type":
+                             "application/x-git-upload-pack-request",
+                             "Content-Encoding": "gzip"})
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertTrue(r.body.startswith(b"0008NAK\nPACK"), r.body[:40])
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+
     def test_clone_absent_repo_fails(self):
         p = self.git("clone", "-q", self.hub.url + "/alice/absent.git",
                      os.path.join(self.tmp, "absent"), check=False)
@@ -1083,6 +1119,148 @@ class TestGit(GitCase):
                          {"operation": "download", "objects": []},
                          headers=hdr, auth="basic")
         self.assertEqual(r.status, 404)
+
+
+# ------------------------------------------------------ object-store mode
+
+class TestBlobStore(GitCase):
+    """Upload hrefs point at a real nginx WebDAV server (blobstore.sh)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="fakehub-test-")
+        cls.bs = os.path.join(cls.tmp, "blobstore")
+        p = subprocess.run(["bash", BLOBSTORE, "start", cls.bs],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            raise RuntimeError("blobstore.sh start failed: %s" %
+                               p.stderr.decode())
+        cls.bs_url = p.stdout.decode().strip()
+        try:
+            cls.hub = HubProc(cls.tmp, "--blob-store-url", cls.bs_url,
+                              "--blob-store-dir", cls.bs)
+        except Exception:
+            subprocess.run(["bash", BLOBSTORE, "stop", cls.bs])
+            raise
+        cls.env = git_home(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hub.stop()
+        subprocess.run(["bash", BLOBSTORE, "stop", cls.bs])
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def href_for(self, o, n, data):
+        r = self.request("POST", "/api/v1/repos/models/%s/%s/info/lfs/"
+                         "objects/batch" % (o, n), {
+                             "operation": "upload", "objects": [
+                                 {"oid": sha(data), "size": len(data)}]})
+        self.assertEqual(r.status, 200, r.body)
+        objs = r.json()["Data"]["objects"]
+        return objs[0]["actions"]["upload"]["href"] if objs else None
+
+    def put_to(self, href, data):
+        u = urllib.parse.urlsplit(href)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        try:
+            conn.request("PUT", u.path, body=data, headers={
+                "Authorization": "Bearer " + TOKEN,
+                "Cookie": "m_session_id=" + TOKEN})
+            r = conn.getresponse()
+            r.read()
+            return r.status
+        finally:
+            conn.close()
+
+    def store_path(self, oid):
+        return os.path.join(self.hub.data, "lfs", "objects", oid[:2],
+                            oid[2:4], oid)
+
+    def test_upload_via_nginx_then_commit_imports(self):
+        o, n = self.new_repo()
+        data = os.urandom((8 << 20) + 3)
+        href = self.href_for(o, n, data)
+        self.assertTrue(href.startswith(self.bs_url + "/"), href)
+        self.assertIn(self.put_to(href, data), (200, 201, 204))
+        self.assertFalse(os.path.exists(self.store_path(sha(data))))
+        r = self.commit(o, n, [lfs("big.safetensors", data),
+                               normal("c.json", b"{}")])
+        self.assertEqual(r.status, 200, r.body)
+        with open(self.store_path(sha(data)), "rb") as f:
+            self.assertEqual(f.read(), data)
+        fl = self.files(o, n)
+        self.assertEqual(fl["big.safetensors"]["Sha256"], sha(data))
+        # now known: the batch no longer lists it
+        self.assertIsNone(self.href_for(o, n, data))
+        r = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
+                         "&FilePath=big.safetensors" % (o, n))
+        self.assertEqual(r.body, data)
+
+    def test_bad_upload_refused_at_commit(self):
+        o, n = self.new_repo()
+        data = os.urandom(5000)
+        href = self.href_for(o, n, data)
+        wrong = bytearray(data)
+        wrong[10] ^= 1
+        self.assertIn(self.put_to(href, bytes(wrong)), (200, 201, 204))
+        r = self.commit(o, n, [lfs("w.bin", data)])
+        self.assertLegacyError(r, 400)
+        self.assertIn("sha256", r.json()["Message"])
+        self.assertEqual(self.files(o, n), {})
+        # the bad upload is gone; a wrong size is refused as well
+        self.assertFalse(os.path.exists(os.path.join(
+            self.bs, "root", "objects", sha(data))))
+        self.put_to(href, data + b"x")
+        r = self.commit(o, n, [lfs("w.bin", data)])
+        self.assertLegacyError(r, 400)
+        self.assertIn("expected", r.json()["Message"])
+        # a good upload then commits
+        self.put_to(href, data)
+        self.assertEqual(self.commit(o, n, [lfs("w.bin", data)]).status, 200)
+
+    def test_git_lfs_push_through_nginx(self):
+        name = "bspush-" + os.urandom(3).hex()
+        work = os.path.join(self.tmp, name)
+        self.git("init", "-q", work)
+        self.git("lfs", "track", "*.bin", cwd=work)
+        files = {"a.bin": os.urandom(200000), "b.txt": b"b\n"}
+        write_tree(work, files)
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "m", cwd=work)
+        self.git_c("push", "-q", "%s/alice/%s.git" % (self.hub.url, name),
+                   "master", cwd=work)
+        with open(os.path.join(self.bs, "logs", "access.log")) as f:
+            self.assertIn("PUT /objects/%s " % sha(files["a.bin"]), f.read())
+        self.assertTrue(os.path.exists(self.store_path(sha(files["a.bin"]))))
+        dest = os.path.join(self.tmp, name + "-clone")
+        self.clone("%s/alice/%s.git" % (self.hub.url, name), dest)
+        self.assertEqual(self.read_tree(dest), files)
+        # verify.sh agrees
+        folder = os.path.join(self.tmp, name + "-folder")
+        write_tree(folder, files)
+        p = subprocess.run(["bash", VERIFY, self.hub.url, "alice/" + name,
+                            folder], stdout=subprocess.PIPE, env=self.env)
+        self.assertEqual(p.stdout.decode().strip(), "2 files identical")
+
+    def test_git_push_with_corrupt_blob_refused(self):
+        """A pointer whose object reached the blob store corrupted is
+        refused by the pre-receive hook (verify + import on first use)."""
+        o, n = self.new_repo()
+        data = os.urandom(3000)
+        os.makedirs(os.path.join(self.bs, "root", "objects"), exist_ok=True)
+        with open(os.path.join(self.bs, "root", "objects", sha(data)),
+                  "wb") as f:
+            f.write(data[:-1] + b"X")
+        work = os.path.join(self.tmp, "corrupt-" + n)
+        self.git("init", "-q", work)
+        write_tree(work, {"w.bin": fakehub.make_pointer(sha(data),
+                                                         len(data))})
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "m", cwd=work)
+        p = self.git_c("push", "%s/%s/%s.git" % (self.hub.url, o, n),
+                       "master", cwd=work, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"sha256", p.stderr)
 
 
 # ------------------------------------------------------------ verify.sh
