@@ -54,8 +54,13 @@ struct net_xfer {
 	char hdr_request_id[128];
 	long retry_after_ms;
 	bool src_aborted;
+	bool stalled;          /* no byte moved for timeout_s seconds */
 	curl_off_t last_ul;
+	curl_off_t seen_ul, seen_dl;
+	double last_move;
 };
+
+static double net_now(void);
 
 static pthread_once_t net_once = PTHREAD_ONCE_INIT;
 static CURLcode net_global_rc = CURLE_OK;
@@ -589,10 +594,19 @@ static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct net_xfer *x = ud;
 	const struct ms_host *h = x->n->host;
+	double now = net_now();
 
 	(void)dltotal;
-	(void)dlnow;
 	(void)ultotal;
+	if (ulnow != x->seen_ul || dlnow != x->seen_dl) {
+		x->seen_ul = ulnow;
+		x->seen_dl = dlnow;
+		x->last_move = now;
+	} else if (now - x->last_move > (double)x->n->timeout_s) {
+		/* connected, but nothing moved either way: a stall */
+		x->stalled = true;
+		return 1;
+	}
 	if (x->req->on_sent != NULL && ulnow > x->last_ul) {
 		x->req->on_sent((uint64_t)(ulnow - x->last_ul),
 				x->req->payload);
@@ -642,6 +656,7 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 
 	memset(x, 0, sizeof(*x));
 	x->retry_after_ms = -1;
+	x->last_move = t0;
 	x->n = n;
 	x->req = req;
 	c = net_handle_get(n);
@@ -683,8 +698,6 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, n->user_agent);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)n->timeout_s);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)n->timeout_s);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, net_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, net_header_cb);
@@ -823,13 +836,19 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 		free(x.body);
 		if (x.src_aborted)
 			return MS_EIO;
-		if (h->cancelled(h) || cc == CURLE_ABORTED_BY_CALLBACK)
+		if (h->cancelled(h) ||
+		    (cc == CURLE_ABORTED_BY_CALLBACK && !x.stalled))
 			return h->error(h, MS_ECANCELED, "%s: cancelled",
 					what);
 		if (cc == CURLE_OUT_OF_MEMORY)
 			return h->error(h, MS_ENOMEM, "%s: out of memory",
 					what);
-		if (cc != CURLE_OK) {
+		if (cc != CURLE_OK && x.stalled) {
+			resp->retryable = true;
+			snprintf(why, sizeof(why),
+				 "timed out: nothing moved for %u s",
+				 n->timeout_s);
+		} else if (cc != CURLE_OK) {
 			resp->retryable = true;
 			snprintf(why, sizeof(why), "%s",
 				 curl_easy_strerror(cc));

@@ -96,6 +96,7 @@ static int http_login(void *self, const struct ms_login *req,
 	const cJSON *it;
 	cJSON *body = NULL;
 	char *json = NULL, *url = NULL;
+	char what[600];
 	int rc;
 
 	memset(&resp, 0, sizeof(resp));
@@ -124,7 +125,8 @@ static int http_login(void *self, const struct ms_login *req,
 	r.method = "POST";
 	r.url = url;
 	r.json_body = json;
-	r.what = "login";
+	snprintf(what, sizeof(what), "login to %s", msnet_endpoint(c->net));
+	r.what = what;
 	rc = msnet_request(c->net, &r, &resp);
 	if (rc != MS_OK)
 		goto out;

@@ -26,7 +26,7 @@ FAKEHUB=$SRC/tests/fakehub
 BUILD=$(cd "$(dirname "$MS_BIN")/.." && pwd)
 PLUGIN_DIR=$BUILD/plugins/modelscope-http
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/mspublish-http.XXXXXX")
+T=$(mktemp -d "${TMPDIR:-/tmp}/ms-httptest.XXXXXX")
 mkdir -p "$T/out" "$T/home" "$T/cache"
 TOKEN="ms-SENTINEL-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export HOME=$T/home XDG_CACHE_HOME=$T/cache XDG_CONFIG_HOME=$T/home/.config
