@@ -81,6 +81,7 @@ struct msgit_build {
 	uint64_t files_deleted;
 	uint64_t bytes_normal;    /* out: bytes of changed normal files */
 	bool attrs_changed;
+	git_oid empty_ptr;        /* the LFS pointer of an empty file */
 };
 
 int msgit_tree_build(struct msgit_target *t, struct msgit_build *b);

@@ -111,6 +111,22 @@ next:
 	return covered;
 }
 
+#define MSGIT_EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/*
+ * An empty LFS-classified file goes in as an empty blob (git-lfs does the
+ * same), but the hub's HTTP route stores a pointer with size 0: when the
+ * remote has that pointer, it stays, so both routes agree.
+ */
+static void msgit_empty_pointer_id(git_oid *out)
+{
+	static const char ptr[] = "version https://git-lfs.github.com/spec/v1"
+		"\noid sha256:" MSGIT_EMPTY_SHA256 "\nsize 0\n";
+
+	git_odb_hash(out, ptr, sizeof(ptr) - 1, GIT_OBJECT_BLOB);
+}
+
 /* The git-lfs pointer of a file (spec v1). */
 static int msgit_pointer(char *buf, size_t len, const struct ms_file *f)
 {
@@ -387,6 +403,13 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 			local = true;
 		if (f != NULL && f->lfs && f->size > 0)
 			continue;
+		if (f != NULL && f->lfs && f->size == 0) {
+			const git_index_entry *ie =
+				git_index_get_bypath(idx, f->repo_path, 0);
+
+			if (ie != NULL && git_oid_equal(&ie->id, &b->empty_ptr))
+				continue;
+		}
 		pats[np] = msgit_attrs_escape(f != NULL ? f->repo_path :
 					      doomed[i - req->n_files]);
 		if (pats[np] == NULL) {
@@ -486,6 +509,7 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 	git_oid oid;
 	int rc = MS_OK, gerr, n;
 
+	msgit_empty_pointer_id(&b->empty_ptr);
 	gerr = git_index_new(&idx);
 	if (gerr == 0 && b->base != NULL)
 		gerr = git_index_read_tree(idx, b->base);
@@ -538,6 +562,9 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 				goto out;
 		}
 		old = git_index_get_bypath(idx, f->repo_path, 0);
+		if (old != NULL && f->size == 0 && f->lfs &&
+		    git_oid_equal(&old->id, &b->empty_ptr))
+			git_oid_cpy(&oid, &old->id);
 		if (old != NULL && git_oid_equal(&old->id, &oid) &&
 		    (old->mode == GIT_FILEMODE_BLOB ||
 		     old->mode == GIT_FILEMODE_BLOB_EXECUTABLE)) {
