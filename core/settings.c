@@ -450,8 +450,8 @@ static int apply_env(struct ms_settings *s, enum ms_opt_id id)
 	const char *names[2] = { o->env, o->env2 };
 	const char *why = NULL;
 
-	/* the config file and plugin dir variables are read where they apply */
-	if (id == MS_O_CONFIG || id == MS_O_PLUGIN_DIR)
+	/* the settings file variable is read where the file is looked up */
+	if (id == MS_O_CONFIG)
 		return MS_OK;
 	for (size_t i = 0; i < 2; i++) {
 		const char *raw = names[i] ? getenv(names[i]) : NULL;
@@ -592,20 +592,51 @@ int ms_settings_load(struct ms_settings **out, int argc, char *argv[])
 	}
 	for (size_t i = 0; i < MS_O_COUNT && !rc; i++)
 		rc = apply(s, (enum ms_opt_id)i, &fc.general[i]);
-	for (size_t i = 0; i < MS_O_COUNT && !rc; i++)
+	for (size_t i = 0; i < MS_O_COUNT && !rc; i++) {
+		/* a profile's list replaces the [mspublish] one, like any key */
+		if (fc.profile_v[i].value && ms_options[i].kind == MS_OPT_LIST)
+			value_clear(&s->v[i]);
 		rc = apply(s, (enum ms_opt_id)i, &fc.profile_v[i]);
+	}
 	for (size_t i = 0; i < MS_O_COUNT && !rc; i++)
 		rc = apply_env(s, (enum ms_opt_id)i);
 	for (size_t i = 0; i < MS_O_COUNT && !rc; i++)
 		rc = apply(s, (enum ms_opt_id)i, &fl.v[i]);
 	if (rc)
 		goto out;
-	/* the plugin dir keeps its own order: flag, then the variable */
-	if (!s->v[MS_O_PLUGIN_DIR].value && getenv("MSPUBLISH_PLUGIN_DIR") &&
-	    *getenv("MSPUBLISH_PLUGIN_DIR"))
-		rc = value_set(&s->v[MS_O_PLUGIN_DIR], MS_O_PLUGIN_DIR,
-			       getenv("MSPUBLISH_PLUGIN_DIR"), "MSPUBLISH_PLUGIN_DIR",
-			       MS_LAYER_ENV);
+	/*
+	 * Plugin folders are a search path, not one value: all layers that set
+	 * one are searched, the highest first (flag, variable, file).
+	 */
+	{
+		const struct ms_value *file_pd = fc.profile_v[MS_O_PLUGIN_DIR].value
+							 ? &fc.profile_v[MS_O_PLUGIN_DIR]
+							 : &fc.general[MS_O_PLUGIN_DIR];
+		const char *env_pd = getenv("MSPUBLISH_PLUGIN_DIR");
+		const char *parts[3] = { fl.v[MS_O_PLUGIN_DIR].value,
+					 env_pd && *env_pd ? env_pd : NULL, file_pd->value };
+		char *joined = NULL;
+
+		for (size_t i = 0; i < 3 && !rc; i++) {
+			char *next;
+
+			if (!parts[i])
+				continue;
+			if (asprintf(&next, "%s%s%s", joined ? joined : "", joined ? ":" : "",
+				     parts[i]) < 0)
+				rc = MS_ENOMEM;
+			else {
+				free(joined);
+				joined = next;
+			}
+		}
+		if (joined && !rc) {
+			free(s->v[MS_O_PLUGIN_DIR].value);
+			s->v[MS_O_PLUGIN_DIR].value = joined;
+			joined = NULL;
+		}
+		free(joined);
+	}
 	if (rc)
 		goto out;
 	if (fl.v[MS_O_TOKEN].value) {
