@@ -380,6 +380,11 @@ class Hub:
             os.makedirs(os.path.dirname(p), exist_ok=True)
             try:
                 os.replace(src, p)
+            except FileNotFoundError:
+                # imported meanwhile by another process (pre-receive hook)
+                return self.ensure_object(oid, size) if self.has_object(
+                    oid) else (False, "LFS object %s vanished during "
+                               "import" % oid)
             except OSError as e:
                 if e.errno != errno.EXDEV:
                     raise
@@ -949,6 +954,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return
             self.route()
         except HubError as e:
+            if self.body is None:
+                self.close_connection = True  # body framing unknown
             if self.status is None:
                 self.error(e)
         except ResetConnection:

@@ -1335,6 +1335,66 @@ class TestVerify(GitCase):
         self.assertNotIn(TOKEN, out + err)
 
 
+# ------------------------------------------------- official SDK (optional)
+
+SDK_SRC = os.environ.get("FAKEHUB_SDK_SRC")  # .../modelscope_hub/src
+SDK_PYTHON = os.environ.get("FAKEHUB_SDK_PYTHON", "/usr/bin/python3")
+SDK_SCRIPT = r"""
+import os, sys
+sys.path.insert(0, os.environ["FAKEHUB_SDK_SRC"])
+from modelscope_hub import HubApi
+api = HubApi(endpoint=os.environ["HUB_URL"], token=os.environ["TOK"])
+res = api.upload_folder(sys.argv[2], "model", sys.argv[1], disable_tqdm=True)
+print("RESULT-OID", res["oid"])
+"""
+
+
+def sdk_usable():
+    if not SDK_SRC or not os.path.isdir(os.path.join(SDK_SRC,
+                                                     "modelscope_hub")):
+        return False
+    p = subprocess.run([SDK_PYTHON, "-c", "import requests, tqdm, filelock"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p.returncode == 0
+
+
+@unittest.skipUnless(sdk_usable(), "set FAKEHUB_SDK_SRC to modelscope_hub's "
+                     "src/ (and have requests, tqdm, filelock) to run")
+class TestOfficialSDK(GitCase):
+    """Fidelity: the official SDK's upload_folder against the fake hub,
+    then verify.sh (stock git + git-lfs) must see identical files."""
+
+    def test_upload_folder_then_verify(self):
+        folder = os.path.join(self.tmp, "sdk-model")
+        files = {"config.json": b'{"architectures": ["Demo"]}\n',
+                 "model.safetensors": os.urandom(30 << 20),
+                 "sub/nested/notes.txt": b"nested\n",
+                 "说明 文件.md": "你好\n".encode()}
+        write_tree(folder, files)
+        env = dict(self.env, HUB_URL=self.hub.url, TOK=TOKEN,
+                   FAKEHUB_SDK_SRC=SDK_SRC,
+                   MODELSCOPE_HOME=os.path.join(self.tmp, "mshome"))
+        p = subprocess.run([SDK_PYTHON, "-c", SDK_SCRIPT, folder,
+                            "alice/sdk-demo"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        oid = p.stdout.decode().split("RESULT-OID")[1].split()[0]
+        gd = self.gitdir("alice", "sdk-demo")
+        head = subprocess.run(["git", "--git-dir=" + gd, "rev-parse",
+                               "master"], stdout=subprocess.PIPE)
+        self.assertEqual(head.stdout.decode().strip(), oid)
+        commits = [r for r in self.hub.log() if r.get("actions")]
+        self.assertEqual(len(commits), 1)
+        kinds = {a["path"]: a["type"] for a in commits[0]["actions"]}
+        self.assertEqual(kinds["model.safetensors"], "lfs")
+        self.assertEqual(kinds["config.json"], "normal")
+        e = dict(self.env, MODELSCOPE_API_TOKEN=TOKEN)
+        p = subprocess.run(["bash", VERIFY, self.hub.url, "alice/sdk-demo",
+                            folder], env=e, stdout=subprocess.PIPE)
+        self.assertEqual(p.stdout.decode().strip(), "4 files identical")
+
+
 class TestHubSh(unittest.TestCase):
     def test_start_stop(self):
         tmp = tempfile.mkdtemp(prefix="fakehub-test-")
