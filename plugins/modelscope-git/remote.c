@@ -154,6 +154,25 @@ static void msgit_callbacks(struct msgit_target *t, git_remote_callbacks *cb)
 	cb->payload = t;
 }
 
+/*
+ * An anonymous in-memory remote: nothing goes into the cache repo's config.
+ * url.*.insteadOf rewriting is skipped: the URL is exactly what we were
+ * given (and libgit2 1.5 leaks a pcre2 match block per config entry when
+ * it looks those up).
+ */
+static int msgit_remote_new(git_remote **out, git_repository *repo,
+			    const char *url)
+{
+	git_remote_create_options o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.name = NULL;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 static void msgit_attempt_reset(struct msgit_target *t)
 {
 	t->auth_tries = t->token_used > 0 ? t->token_used : 0;
@@ -197,7 +216,7 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 
 	*exists_out = false;
 	snprintf(ref, sizeof(ref), "refs/heads/%s", t->revision);
-	gerr = git_remote_create_anonymous(&remote, repo, t->url);
+	gerr = msgit_remote_new(&remote, repo, t->url);
 	if (gerr < 0)
 		goto out;
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
@@ -289,7 +308,7 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 		msgit_attempt_reset(t);
 		t->push_rejected = false;
 		t->push_status[0] = '\0';
-		gerr = git_remote_create_anonymous(&remote, repo, t->url);
+		gerr = msgit_remote_new(&remote, repo, t->url);
 		if (gerr < 0)
 			break;
 		git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
