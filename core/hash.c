@@ -226,7 +226,8 @@ static int cache_load(struct cache *c, const char *path)
 		}
 	}
 	/* sort for bsearch; of equal paths (a damaged file) keep one */
-	qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
+	if (c->n) /* qsort(NULL, 0) is undefined */
+		qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
 	for (i = k = 0; i < c->n; i++) {
 		if (k && !strcmp(c->v[k - 1].path, c->v[i].path)) {
 			free(c->v[i].path);
@@ -329,7 +330,8 @@ static void cache_save(const struct cache *c, const char *path,
 		if (cache_push(&seen, &e))
 			goto out;
 	}
-	qsort(seen.v, seen.n, sizeof(*seen.v), cmp_entry);
+	if (seen.n)
+		qsort(seen.v, seen.n, sizeof(*seen.v), cmp_entry);
 
 	make_parent_dirs(path);
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
@@ -635,7 +637,8 @@ int ms_hash_files(struct ms_file *files, size_t n,
 	if (!p.n_order)
 		goto save;
 
-	qsort_r(p.order, p.n_order, sizeof(*p.order), cmp_size_desc, files);
+	if (p.n_order)
+		qsort_r(p.order, p.n_order, sizeof(*p.order), cmp_size_desc, files);
 	p.files = files;
 	p.opts = opts;
 	p.stats = stats;

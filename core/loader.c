@@ -129,6 +129,11 @@ static char *find_file(const char *path_list, const char *name)
 	return found;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 /* Names of the backends found on the path, for error messages. */
 static void available(char *buf, size_t len, const char *path_list)
 {
@@ -161,7 +166,7 @@ static void available(char *buf, size_t len, const char *path_list)
 	}
 	free(list);
 	ms_error_clear();
-	qsort(names, n, sizeof(names[0]), (int (*)(const void *, const void *))strcmp);
+	qsort(names, n, sizeof(names[0]), cmp_name);
 	for (size_t i = 0; i < n; i++)
 		used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
 					 i ? ", " : "", names[i]);

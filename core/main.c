@@ -257,6 +257,8 @@ static int run_upload(struct run *r)
 	rc = ms_loader_check_name(backend);
 	if (rc)
 		return rc;
+	if (ms_log_verbose())
+		ms_settings_show(r->s, stderr);
 	ms_info("Publishing %s to %s (backend %s, %s, revision %s)", dir, repo, backend,
 		ms_settings_get(r->s, MS_O_ENDPOINT), ms_settings_get(r->s, MS_O_REVISION));
 	check_model_files(dir);
