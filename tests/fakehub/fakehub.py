@@ -81,7 +81,6 @@ CODE_MODEL_EXISTS = 10010101001
 ACTION_KEYS = ("action", "path", "type", "size", "sha256", "content",
                "encoding")
 LFS_MEDIA = "application/vnd.git-lfs+json"
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class HubError(Exception):
@@ -1706,7 +1705,6 @@ def pre_receive_hook():
     blob_dir = os.environ.get("FAKEHUB_BLOB_DIR") or None
     if not lfs:
         return 0
-    gitdir = os.environ.get("GIT_DIR", ".")
     news = []
     for line in sys.stdin:
         parts = line.split()
@@ -1756,7 +1754,6 @@ def pre_receive_hook():
         for b in bad:
             sys.stderr.write("fakehub: refusing push, %s\n" % b)
         return 1
-    _ = gitdir
     return 0
 
 

@@ -28,7 +28,6 @@ VERIFY = os.path.join(HERE, "verify.sh")
 BLOBSTORE = os.path.join(HERE, "blobstore.sh")
 HUBSH = os.path.join(HERE, "hub.sh")
 TOKEN = "ms-test-token-0123456789"
-ZERO = "0" * 40
 
 sys.path.insert(0, HERE)
 import fakehub  # noqa: E402
@@ -239,6 +238,10 @@ class TestAccount(HubCase):
             h = HubProc(tmp)
             self.assertRegex(h.url, r"^http://127\.0\.0\.1:\d+$")
             self.assertEqual(h.stop(), 0)
+            h = HubProc(tmp)
+            h.proc.send_signal(signal.SIGINT)
+            self.assertEqual(h.proc.wait(10), 0)
+            h.stop()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
