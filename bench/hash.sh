@@ -100,6 +100,17 @@ ms_four_cpu=$BEST_C
 ms_four_rss=$BEST_M
 cp "$W/stdout" "$W/four.json"
 
+# a re-run with the cache the last timed run left: nothing is re-hashed
+XDG_CACHE_HOME=$W/cache "$TIME" -f '%e %M' -o "$W/time" "${MS[@]}" "$W/four" \
+	>"$W/cached.json" 2>/dev/null
+read -r cached_e cached_m <"$W/time"
+cached_n=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["plan"]["totals"]["hashes_from_cache"])' \
+	"$W/cached.json")
+echo "# re-run of 4 x 512 MiB with the hash cache: $cached_e s," \
+	"$cached_m KiB max RSS, $cached_n of 4 digests from the cache"
+
 # the digests must agree with openssl's, or the timings mean nothing
 python3 - "$W" <<'EOF' || { echo "FAIL: digests differ from openssl's"; exit 1; }
 import json, os, sys
@@ -117,9 +128,9 @@ echo "# digests of all five files equal openssl's"
 
 python3 - "$ossl_one" "$ms_one" "$ms_one_rss" "$ossl_four" "$ms_four" \
 	"$ms_four_rss" "$ossl_one_cpu" "$ms_one_cpu" "$ossl_four_cpu" \
-	"$ms_four_cpu" <<'EOF'
+	"$ms_four_cpu" "$cached_n" <<'EOF'
 import sys
-o1, m1, r1, o4, m4, r4, co1, cm1, co4, cm4 = map(float, sys.argv[1:])
+o1, m1, r1, o4, m4, r4, co1, cm1, co4, cm4, cached = map(float, sys.argv[1:])
 gib = 1 << 30
 ok = True
 def goal(cond, text):
@@ -138,5 +149,7 @@ goal(m4 < o4, "4 files: mspublish/openssl time %.2f (goal < 1.00, "
      "speed-up %.2fx)" % (m4 / o4, o4 / m4))
 goal(r1 < 32768, "peak RSS one file: %.1f MiB (goal < 32)" % (r1 / 1024))
 goal(r4 < 32768, "peak RSS 4 files: %.1f MiB (goal < 32)" % (r4 / 1024))
+goal(cached == 4, "cached re-run: %d of 4 files from the cache (goal 4)"
+     % cached)
 sys.exit(0 if ok else 1)
 EOF

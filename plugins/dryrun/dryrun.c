@@ -33,21 +33,6 @@ static bool dry_setting_true(const struct ms_host *h, const char *key)
 	return v && !strcmp(v, "true");
 }
 
-/* Threads for hashing: the "jobs" setting when it is a number, else 0. */
-static unsigned dry_jobs(const struct ms_host *h)
-{
-	const char *v = h->config_get(h, "jobs");
-	unsigned long n;
-	char *end;
-
-	if (!v || !*v)
-		return 0;
-	n = strtoul(v, &end, 10);
-	if (*end || n > 4096)
-		return 0;
-	return (unsigned)n;
-}
-
 static bool dry_has_report_json(const struct ms_host *h)
 {
 	return h->struct_size >= offsetof(struct ms_host, report_json) +
@@ -209,7 +194,8 @@ static int dry_upload_folder(void *self, const struct ms_upload *req,
 
 	hash = dry_setting_true(h, "hash");
 	if (hash) {
-		rc = h->hash_files(h, req->files, req->n_files, dry_jobs(h));
+		/* all cores: "jobs" counts transfers, and we make none */
+		rc = h->hash_files(h, req->files, req->n_files, 0);
 		if (rc)
 			return rc;
 	}
