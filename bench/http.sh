@@ -1,0 +1,248 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Benchmark of `mspublish --backend http` against tests/fakehub in
+# object-store mode (nginx receives the blobs), issue 4 "Performance".
+# Not a test; run by hand:
+#
+#   bench/http.sh [path/to/mspublish]      (default: build/core/mspublish)
+#
+# Every figure is a ratio to a floor measured in the same run.  The client
+# shares the machine's cores with the hub and nginx, so besides wall time
+# the client's own CPU seconds (user+sys, /usr/bin/time) are compared.
+#
+#   A: 4 x 256 MiB .safetensors + 20 small files.  Floor = `openssl dgst
+#      -sha256` over all files, then one `curl -T` PUT per big file to the
+#      hrefs the batch API gives, one after the other.  Goals: CPU <= 1.1 x
+#      floor CPU; wall <= 0.8 x floor wall.
+#   A again, unchanged: wall <= 2 % of the first run, 0 files re-hashed.
+#   B: 3,000 files of 1-64 KiB + 2 x 64 MiB: wall time and requests made
+#      against the floor of 1 batch request, 2 PUTs and one commit per
+#      batch the protocol allows (4.9).
+#   C: one 4 GiB file (BIG=0 skips it): peak RSS <= 32 MiB, as for A.
+#
+# Needs ~11 GiB free in BENCH_DIR (default $TMPDIR or /tmp).  Exit 1 when a
+# goal is missed, 2 when something failed.
+set -u
+
+BIN=${1:-${MSPUBLISH_BIN:-build/core/mspublish}}
+BIG=${BIG:-1}
+TIME=/usr/bin/time
+if [ ! -x "$BIN" ]; then
+	echo "mspublish binary not found: $BIN (pass its path)" >&2
+	exit 2
+fi
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+for tool in openssl curl python3 nginx "$TIME"; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "missing tool: $tool (apt-get install time openssl curl" \
+			"python3 nginx-light)" >&2
+		exit 2
+	fi
+done
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PLUGIN_DIR=$(cd "$(dirname "$BIN")/.." && pwd)/plugins/modelscope-http
+
+W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/mspublish-bench-http-XXXXXX")
+. "$SRC/tests/fakehub/hub.sh"
+cleanup() {
+	hub_stop
+	blobstore_stop
+	rm -rf "$W"
+}
+trap cleanup EXIT
+TOKEN="ms-SENTINEL-bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+export MSPUBLISH_CONFIG=/dev/null HOME=$W/home XDG_CONFIG_HOME=$W/home/.config
+unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR
+mkdir -p "$HOME"
+
+echo "# making test data in $W"
+mkdir -p "$W/A" "$W/B"
+for i in 1 2 3 4; do
+	dd if=/dev/urandom of="$W/A/model-0000$i-of-00004.safetensors" bs=4M \
+		count=64 status=none
+done
+python3 - "$W/A" "$W/B" <<'EOF'
+import json, os, random, sys
+a, b = sys.argv[1:3]
+random.seed(4)
+for i in range(20):
+    with open(os.path.join(a, "meta%02d.json" % i), "w") as f:
+        json.dump({"i": i, "pad": "x" * random.randint(10, 4000)}, f)
+for i in range(3000):
+    d = os.path.join(b, "part%02d" % (i % 40))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%04d.json" % i), "wb") as f:
+        f.write(os.urandom(random.randint(1024, 65536)))
+for i in range(2):
+    with open(os.path.join(b, "w%d.safetensors" % i), "wb") as f:
+        for _ in range(16):
+            f.write(os.urandom(4 << 20))
+EOF
+if [ "$BIG" = 1 ]; then
+	mkdir -p "$W/C"
+	dd if=/dev/urandom of="$W/C/huge.safetensors" bs=4M count=1024 \
+		status=none
+fi
+# mtimes must be older than the hash cache's racy window
+sleep 2
+
+blobstore_start "$W/store" || exit 2
+hub_start "$W/hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
+	--blob-store-dir "$BLOBSTORE_DIR" || exit 2
+echo "# hub $HUB_URL, blob store $BLOBSTORE_URL; $(nproc) CPUs, load" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# timed LABEL CMD...: one run; sets E (s), C (user+sys s), M (KiB)
+timed() {
+	local label=$1 u s
+	shift
+	if ! "$TIME" -f '%e %U %S %M' -o "$W/time" "$@" >"$W/stdout" \
+		2>"$W/stderr"; then
+		echo "# $label failed:" >&2
+		tail -n 20 "$W/stderr" >&2
+		exit 2
+	fi
+	read -r E u s M <"$W/time"
+	C=$(python3 -c "print('%.2f' % ($u + $s))")
+	printf '  %-44s %7.2f s wall, %6.2f s CPU, %7d KiB max RSS\n' \
+		"$label" "$E" "$C" "$M"
+}
+sum() { python3 -c "import sys; print('%.2f' % sum(map(float, sys.argv[1:])))" "$@"; }
+
+auth=(-H "Authorization: Bearer $TOKEN" -H "Cookie: m_session_id=$TOKEN")
+api() {
+	curl -sS -f "${auth[@]}" -H 'Content-Type: application/json' "$@"
+}
+
+# ---- A: floor
+echo "# warming the page cache"
+cat "$W"/A/* >/dev/null
+echo "A: 4 x 256 MiB + 20 small files"
+timed "floor: openssl dgst -sha256, all files" \
+	openssl dgst -sha256 -r "$W"/A/*
+f_e=("$E") f_c=("$C")
+cp "$W/stdout" "$W/digests"
+api -X POST -d '{"Path":"bench","Name":"floor","Visibility":1}' \
+	"$HUB_URL/api/v1/models" >/dev/null || exit 2
+python3 - "$W/digests" >"$W/batch.json" <<'EOF'
+import json, os, sys
+objs = []
+for line in open(sys.argv[1]):
+    d, p = line.split(" ", 1)
+    p = p.strip().lstrip("*")
+    if p.endswith(".safetensors"):
+        objs.append({"oid": d, "size": os.path.getsize(p)})
+print(json.dumps({"operation": "upload", "objects": objs}))
+EOF
+api -X POST --data-binary @"$W/batch.json" \
+	"$HUB_URL/api/v1/repos/models/bench/floor/info/lfs/objects/batch" \
+	>"$W/hrefs.json" || exit 2
+python3 - "$W/digests" "$W/hrefs.json" >"$W/puts" <<'EOF'
+import json, sys
+paths = {}
+for line in open(sys.argv[1]):
+    d, p = line.split(" ", 1)
+    paths[d] = p.strip().lstrip("*")
+for o in json.load(open(sys.argv[2]))["Data"]["objects"]:
+    print(paths[o["oid"]], o["actions"]["upload"]["href"])
+EOF
+[ "$(wc -l <"$W/puts")" = 4 ] || { echo "batch gave no 4 hrefs" >&2; exit 2; }
+while read -r p href; do
+	timed "floor: curl -T $(basename "$p")" curl -sS -f -T "$p" "$href"
+	f_e+=("$E")
+	f_c+=("$C")
+done <"$W/puts"
+floor_e=$(sum "${f_e[@]}")
+floor_c=$(sum "${f_c[@]}")
+echo "  floor total: $floor_e s wall, $floor_c s CPU"
+
+MS=("$BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL"
+	--token "$TOKEN" --quiet --json --verbose)
+export XDG_CACHE_HOME=$W/cache
+timed "mspublish A (fresh hash cache)" "${MS[@]}" --repo-id bench/a \
+	--model-dir "$W/A"
+a_e=$E a_c=$C a_m=$M
+cp "$W/stdout" "$W/a.json"
+grep -q '"blobs_uploaded":4' "$W/a.json" || {
+	echo "run A did not upload 4 blobs:" >&2
+	cat "$W/a.json" >&2
+	exit 2
+}
+timed "mspublish A again (unchanged)" "${MS[@]}" --repo-id bench/a \
+	--model-dir "$W/A"
+a2_e=$E
+a2_hashed=$(sed -n 's/.*hashed \([0-9]*\) file(s).*/\1/p' "$W/stderr" |
+	tail -n 1)
+a2_hashed=${a2_hashed:-0}
+grep -q '"up_to_date":true' "$W/stdout" || {
+	echo "the unchanged re-run was not up to date" >&2
+	exit 2
+}
+
+# ---- B
+echo "B: 3,000 files of 1-64 KiB + 2 x 64 MiB"
+cat "$W"/B/*/* "$W"/B/*.safetensors >/dev/null
+n_b=$(find "$W/B" -type f | wc -l)
+log_mark=$(wc -l <"$HUB_LOG")
+store_mark=$(wc -l <"$BLOBSTORE_DIR/logs/access.log" 2>/dev/null || echo 0)
+timed "mspublish B" "${MS[@]}" --repo-id bench/b --model-dir "$W/B"
+b_e=$E b_c=$C b_m=$M
+b_hub=$(tail -n +$((log_mark + 1)) "$HUB_LOG" | wc -l)
+b_store=$(($(wc -l <"$BLOBSTORE_DIR/logs/access.log") - store_mark))
+b_commits=$(tail -n +$((log_mark + 1)) "$HUB_LOG" | grep -c '/commit/')
+b_floor_commits=$(python3 -c "
+n = $n_b
+b = n if n <= 100 else 512 if n > 10000 else min(max(n // 80, 64), 256)
+print(-(-n // b))")
+b_floor=$((1 + 2 + b_floor_commits))
+
+# ---- C
+if [ "$BIG" = 1 ]; then
+	echo "C: one 4 GiB file"
+	timed "mspublish C" "${MS[@]}" --repo-id bench/c --model-dir "$W/C"
+	c_e=$E c_m=$M
+else
+	c_e=0 c_m=0
+fi
+
+if grep -rlF -- "$TOKEN" "$W/cache" "$HOME" "$W/stdout" "$W/stderr" \
+	"$W/a.json" >/dev/null 2>&1; then
+	echo "FAIL: the token leaked into the output or the cache"
+	exit 1
+fi
+
+python3 - "$floor_e" "$floor_c" "$a_e" "$a_c" "$a_m" "$a2_e" "$a2_hashed" \
+	"$b_e" "$b_c" "$b_m" "$b_hub" "$b_store" "$b_commits" "$b_floor" \
+	"$b_floor_commits" "$c_e" "$c_m" "$BIG" <<'EOF'
+import sys
+(fe, fc, ae, ac, am, a2e, a2h, be, bc, bm, bhub, bstore, bcom, bfloor,
+ bfc, ce, cm, big) = sys.argv[1:]
+fe, fc, ae, ac, a2e, be, bc, ce = map(float, (fe, fc, ae, ac, a2e, be, bc,
+                                              ce))
+am, bm, cm = int(am), int(bm), int(cm)
+ok = True
+def goal(cond, text):
+    global ok
+    print(("PASS " if cond else "FAIL ") + text)
+    ok = ok and cond
+print("A: floor %.2f s wall / %.2f s CPU; mspublish %.2f s wall / %.2f s CPU"
+      % (fe, fc, ae, ac))
+goal(ac <= 1.1 * fc, "A CPU ratio %.2f (goal <= 1.10)" % (ac / fc))
+goal(ae <= 0.8 * fe, "A wall ratio %.2f (goal <= 0.80)" % (ae / fe))
+goal(a2e <= 0.02 * ae, "A unchanged re-run %.3f s = %.1f %% of the first "
+     "(goal <= 2 %%)" % (a2e, 100 * a2e / ae))
+goal(int(a2h) == 0, "A unchanged re-run re-hashed %s files (goal 0)" % a2h)
+print("B: %.2f s wall, %.2f s CPU; %d hub requests + %d blob-store PUTs "
+      "(%d commits); floor %d requests (1 batch + 2 PUTs + %d commits): "
+      "ratio %.2f" % (be, bc, int(bhub), int(bstore), int(bcom),
+                      int(bfloor), int(bfc),
+                      (int(bhub) + int(bstore)) / int(bfloor)))
+goal(am <= 32768, "peak RSS A (256 MiB files): %.1f MiB (goal <= 32)"
+     % (am / 1024))
+goal(bm <= 32768, "peak RSS B: %.1f MiB (goal <= 32)" % (bm / 1024))
+if big == "1":
+    goal(cm <= 32768, "peak RSS C (one 4 GiB file): %.1f MiB (goal <= 32), "
+         "%.2f s wall (%.0f MiB/s end to end)" % (cm / 1024, ce,
+                                                 4096 / ce))
+sys.exit(0 if ok else 1)
+EOF
