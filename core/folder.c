@@ -353,8 +353,8 @@ static int walk_count(struct walk *w, const char *rel, const struct stat *st)
 				    w->root, w->lim.max_files);
 	if ((uint64_t)st->st_size > w->lim.max_file_size)
 		return ms_error_set(MS_EINVAL,
-				    "file \"%s\" is %" PRIu64 " bytes, more than "
-				    "the hub's limit of %" PRIu64 " bytes",
+				    "file \"%s\" is %" PRIu64 " bytes, more "
+				    "than the hub's limit of %" PRIu64 " bytes",
 				    rel, (uint64_t)st->st_size,
 				    w->lim.max_file_size);
 	if (!ms_folder_is_lfs(rel, (uint64_t)st->st_size))

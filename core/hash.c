@@ -106,7 +106,8 @@ static bool is_hex64(const char *s)
 	int i;
 
 	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -466,9 +467,9 @@ static int hash_file(struct ms_file *f, struct pool *p, EVP_MD_CTX *ctx,
 	}
 	if (check_stat && ((uint64_t)st.st_size != f->size ||
 			   stat_mtime_ns(&st) != f->mtime_ns)) {
-		rc = changed_error(f, (uint64_t)st.st_size != f->size
-					      ? "its size changed"
-					      : "its modification time changed");
+		rc = changed_error(f, (uint64_t)st.st_size != f->size ?
+					      "its size changed" :
+					      "its modification time changed");
 		goto out;
 	}
 	if (!check_stat)
@@ -635,10 +636,9 @@ int ms_hash_files(struct ms_file *files, size_t n,
 		p.prog.bytes_total += files[i].size;
 	}
 	if (!p.n_order)
-		goto save;
+		goto save; /* so qsort_r below never sees an empty array */
 
-	if (p.n_order)
-		qsort_r(p.order, p.n_order, sizeof(*p.order), cmp_size_desc, files);
+	qsort_r(p.order, p.n_order, sizeof(*p.order), cmp_size_desc, files);
 	p.files = files;
 	p.opts = opts;
 	p.stats = stats;

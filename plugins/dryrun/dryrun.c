@@ -104,7 +104,8 @@ static char *dry_plan_json(const struct ms_upload *req, bool hashed,
 		return NULL;
 	if (!cJSON_AddStringToObject(root, "backend", "dryrun") ||
 	    !cJSON_AddStringToObject(root, "repo_id", dry_str(req->repo_id)) ||
-	    !cJSON_AddStringToObject(root, "revision", dry_str(req->revision)) ||
+	    !cJSON_AddStringToObject(root, "revision",
+				     dry_str(req->revision)) ||
 	    !cJSON_AddStringToObject(root, "path_in_repo",
 				     dry_str(req->path_in_repo)) ||
 	    !cJSON_AddStringToObject(root, "folder", dry_str(req->folder)) ||

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the folder walk (core/folder.c) and the hasher (core/hash.c). */
+/* Unit tests of the folder walk (core/folder.c) and hasher (core/hash.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -421,7 +421,8 @@ static void test_walk__basic(void)
 		for (i = 0; i < l->n; i++) {
 			f = &l->files[i];
 			if (!strcmp(f->rel_path, "empty"))
-				ok(f->size == 0 && !f->lfs, "empty file listed");
+				ok(f->size == 0 && !f->lfs,
+				   "empty file listed");
 			if (!strcmp(f->rel_path, "sub dir/with space.txt")) {
 				s = fmt("%s/sub dir/with space.txt", l->root);
 				is_str(f->path, s, "absolute local path");
