@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# CLI: the settings file, profiles, --show-config and its origins, INI
+# errors naming file:line, the token never shown.
+. "$(dirname "$0")/lib.sh"
+
+M=$T/model
+make_model "$M"
+INI=$T/settings.ini
+
+# --show-config: every setting with its origin
+cat >"$INI" <<INI
+[mspublish]
+repo-id = file-owner/file-repo
+jobs = 7
+include = *.json
+include = *.safetensors
+[http]
+retries = 2
+[profile staging]
+repo-id = stage/repo
+endpoint = 127.0.0.1:8000/
+INI
+chmod 600 "$INI"
+MODELSCOPE_API_TOKEN=$SENTINEL MODEL_DIR=$M \
+	run show --config "$INI" --revision dev --show-config
+expect_rc 0 "--show-config"
+has "$OUT" "settings file: $INI" "show: names the settings file"
+grep -qE "^backend +http \(from default\)$" "$OUT"
+ok $? "show: backend from default"
+grep -qE "^repo-id +file-owner/file-repo \(from $INI:2\)$" "$OUT"
+ok $? "show: repo-id from file:line"
+grep -qE "^jobs +7 \(from $INI:3\)$" "$OUT"
+ok $? "show: jobs from file:line"
+grep -qE "^include +\*\.json,\*\.safetensors \(from $INI:5\)$" "$OUT"
+ok $? "show: a list accumulates within the file"
+grep -qE "^model-dir +$M \(from MODEL_DIR\)$" "$OUT"
+ok $? "show: model-dir from MODEL_DIR"
+grep -qE "^revision +dev \(from --revision\)$" "$OUT"
+ok $? "show: revision from --revision"
+grep -qE "^token +set \(from MODELSCOPE_API_TOKEN\)$" "$OUT"
+ok $? "show: token shown only as set (from MODELSCOPE_API_TOKEN)"
+grep -qE "^\[http\] retries +2 \(from $INI:7\)$" "$OUT"
+ok $? "show: the [http] section"
+hasnt "$OUT" "stage/repo" "show: an unselected profile is not applied"
+for k in backend repo-id model-dir token commit-message endpoint revision path-in-repo \
+	include exclude jobs hash delete no-create visibility license retries timeout \
+	git-url force plugin-dir json quiet verbose strict; do
+	grep -qE "^$k " "$OUT"
+	ok $? "show: lists $k"
+done
+empty "$ERR" "show: nothing on stderr (the file is 0600)"
+
+# flags beat the environment, which beats the file; with a profile
+MODELSCOPE_ENDPOINT=http://127.0.0.1:9999 \
+	run profile --config "$INI" --profile staging --token "$SENTINEL" --jobs 3 --show-config
+expect_rc 0 "--profile staging"
+grep -qE "^repo-id +stage/repo \(from $INI:9\)$" "$OUT"
+ok $? "profile: its repo-id wins over [mspublish]"
+grep -qE "^endpoint +http://127.0.0.1:9999 \(from MODELSCOPE_ENDPOINT\)$" "$OUT"
+ok $? "profile: the environment beats the profile"
+grep -qE "^jobs +3 \(from --jobs\)$" "$OUT"
+ok $? "profile: a flag beats the file"
+grep -qE "^token +set \(from --token\)$" "$OUT"
+ok $? "profile: token set (from --token)"
+MSPUBLISH_PROFILE=staging run profile-env --config "$INI" --show-config
+grep -qE "^endpoint +https://127.0.0.1:8000 \(from $INI:10\)$" "$OUT"
+ok $? "MSPUBLISH_PROFILE selects the profile; endpoint normalised"
+run no-profile --config "$INI" --profile prod --show-config
+expect_rc 1 "--profile prod (absent)"
+has "$ERR" 'profile "prod" not found' "missing profile: named"
+empty "$OUT" "missing profile: nothing on stdout"
+
+# a token in the file: shown as set (from file:line); a warning unless 0600
+TOKINI=$T/token.ini
+printf '[mspublish]\nrepo-id = a/b\ntoken = %s\n' "$SENTINEL" >"$TOKINI"
+SENTINEL_OK+=("$TOKINI")
+chmod 600 "$TOKINI"
+run token-file --config "$TOKINI" --show-config
+expect_rc 0 "token in a 0600 file"
+grep -qE "^token +set \(from $TOKINI:3\)$" "$OUT"
+ok $? "token from the file: set (from file:line)"
+hasnt "$ERR" "WARNING" "0600 file: no warning"
+chmod 640 "$TOKINI"
+run token-file-640 --config "$TOKINI" --show-config
+expect_rc 0 "token in a group-readable file"
+has "$ERR" "WARNING: " "group-readable token file: a warning"
+has "$ERR" "$TOKINI" "the warning names the file"
+has "$ERR" "chmod 600" "the warning says what to do"
+chmod 604 "$TOKINI"
+run token-file-604 --config "$TOKINI" --show-config
+has "$ERR" "WARNING: " "world-readable token file: a warning"
+chmod 644 "$INI"
+run no-token-644 --config "$INI" --show-config
+hasnt "$ERR" "WARNING" "a readable file without a token: no warning"
+
+# INI errors: exit 1, file:line and the key, nothing else happens
+ini_error() { # ini_error NAME WANT TEXT
+	printf '%b' "$3" >"$T/bad.ini"
+	run "$1" --config "$T/bad.ini" --backend dryrun --repo-id a/b --model-dir "$M"
+	expect_rc 1 "$1"
+	has "$ERR" "ERROR: $T/bad.ini:$2" "$1: names file:line and the key ($2)"
+	hasnt "$ERR" "Publishing" "$1: nothing published"
+	empty "$OUT" "$1: nothing on stdout"
+}
+ini_error unknown-key "3: repoid: unknown key" '[mspublish]\njobs = 2\nrepoid = x/y\n'
+ini_error bad-section "2: [Upload Settings]: unknown section" '[Upload Settings]\nrepo-id = x/y\n'
+# a misspelt [mspublish] ("[mspublsh]") is B13: tests/cli/pending.sh
+ini_error outside "1: jobs: key outside a section" 'jobs = 2\n'
+ini_error bad-bool "2: hash: expected true or false" '[mspublish]\nhash = sure\n'
+ini_error bad-int "2: retries: expected a whole number" '[mspublish]\nretries = lots\n'
+ini_error config-key "2: config: cannot be set in a settings file" '[mspublish]\nconfig = x.ini\n'
+ini_error syntax "4: syntax error" '[mspublish]\n; fine\njobs = 2\nnot a key value line\n'
+
+# which file: --config, MSPUBLISH_CONFIG, XDG_CONFIG_HOME, ~/.config
+run missing-config --config "$T/missing.ini" --show-config
+expect_rc 1 "--config missing.ini"
+has "$ERR" "$T/missing.ini" "--config missing: names the file"
+has "$ERR" "--config" "--config missing: says where the name came from"
+MSPUBLISH_CONFIG=$T/missing-env.ini run missing-env-config --show-config
+expect_rc 1 "MSPUBLISH_CONFIG=missing"
+has "$ERR" "MSPUBLISH_CONFIG" "MSPUBLISH_CONFIG missing: says where the name came from"
+MSPUBLISH_CONFIG=$INI run env-config --show-config
+expect_rc 0 "MSPUBLISH_CONFIG"
+has "$OUT" "settings file: $INI" "MSPUBLISH_CONFIG is read"
+printf '[mspublish]\nrepo-id = from/flag-file\n' >"$T/other.ini"
+MSPUBLISH_CONFIG=$INI run flag-config --config "$T/other.ini" --show-config
+grep -qE "^repo-id +from/flag-file " "$OUT"
+ok $? "--config beats MSPUBLISH_CONFIG"
+
+mkdir -p "$XDG_CONFIG_HOME/mspublish" "$HOME/.config/mspublish"
+printf '[mspublish]\nrepo-id = from/xdg\n' >"$XDG_CONFIG_HOME/mspublish/mspublish.ini"
+printf '[mspublish]\nrepo-id = from/home\n' >"$HOME/.config/mspublish/mspublish.ini"
+(unset MSPUBLISH_CONFIG && run xdg --show-config)
+OUT=$T/out/xdg.out
+grep -qE "^repo-id +from/xdg \(from $XDG_CONFIG_HOME/mspublish/mspublish.ini:2\)$" "$OUT"
+ok $? "XDG_CONFIG_HOME/mspublish/mspublish.ini is found"
+(unset MSPUBLISH_CONFIG XDG_CONFIG_HOME && run home-config --show-config)
+OUT=$T/out/home-config.out
+grep -qE "^repo-id +from/home " "$OUT"
+ok $? "without XDG_CONFIG_HOME: ~/.config/mspublish/mspublish.ini"
+
+# the shipped config/mspublish.ini parses and holds the seed's defaults
+if [ -n "${MSPUBLISH_TOP_SRCDIR:-}" ] && [ -f "$MSPUBLISH_TOP_SRCDIR/config/mspublish.ini" ]; then
+	SHIPPED=$MSPUBLISH_TOP_SRCDIR/config/mspublish.ini
+	run shipped --config "$SHIPPED" --show-config
+	expect_rc 0 "config/mspublish.ini parses"
+	grep -qE "^repo-id +YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"
+	ok $? "shipped: the seed's repo"
+	grep -qE "^model-dir +model/YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"
+	ok $? "shipped: the seed's folder"
+	grep -qE "^commit-message +upload model folder " "$OUT"
+	ok $? "shipped: the seed's commit message"
+	grep -qE "^backend +http " "$OUT"
+	ok $? "shipped: backend http"
+fi
+
+finish
