@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define UPLOAD_BATCH_OBJECTS 64u
+/* LFS bytes hashed before their PUTs are queued (pipeline step). */
+#define UPLOAD_CHUNK_BYTES (256ull << 20)
 
 /* One blob to PUT. */
 struct upload_blob {
@@ -21,18 +23,26 @@ struct upload_blob {
 	char *href;
 };
 
-/* State shared by the PUT workers. */
+/*
+ * The PUT workers and their queue.  The main thread hashes the files in
+ * chunks and queues the blobs of each chunk the hub asks for, so hashing
+ * overlaps sending; the workers take blobs in queue order.
+ */
 struct upload_pool {
 	struct http_ctx *c;
-	struct upload_blob *blobs;
-	size_t n_blobs;
-	atomic_size_t next;
-	atomic_bool stop;
+	struct upload_blob *blobs; /* capacity: n_files */
+	size_t n_queued;
+	size_t next;
+	bool closed;               /* no more blobs will be queued */
+	atomic_bool stop;          /* a worker failed */
 	atomic_uint_fast64_t bytes_done;
 	atomic_uint_fast64_t bytes_sent; /* of completed PUTs */
+	atomic_uint_fast64_t bytes_total;
 	atomic_uint files_done;
-	uint64_t bytes_total;
 	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t th[64];
+	unsigned n_threads;
 	int rc;
 };
 
@@ -46,11 +56,11 @@ static void upload_progress(struct upload_pool *p, const char *path)
 	pr.phase = "uploading";
 	pr.path = path;
 	pr.bytes_done = atomic_load(&p->bytes_done);
-	pr.bytes_total = p->bytes_total;
+	pr.bytes_total = atomic_load(&p->bytes_total);
 	if (pr.bytes_done > pr.bytes_total)
 		pr.bytes_done = pr.bytes_total;
 	pr.files_done = atomic_load(&p->files_done);
-	pr.files_total = (uint32_t)p->n_blobs;
+	pr.files_total = (uint32_t)p->n_queued;
 	h->progress(h, &pr);
 }
 
@@ -111,68 +121,106 @@ static void *upload_worker(void *arg)
 {
 	struct upload_pool *p = arg;
 	const struct ms_host *h = p->c->host;
-	size_t i;
+	struct upload_blob *b;
 	int rc;
 
 	for (;;) {
-		if (atomic_load(&p->stop) || h->cancelled(h))
+		pthread_mutex_lock(&p->lock);
+		while (p->next == p->n_queued && !p->closed &&
+		       !atomic_load(&p->stop))
+			pthread_cond_wait(&p->cond, &p->lock);
+		b = NULL;
+		if (!atomic_load(&p->stop) && p->next < p->n_queued)
+			b = &p->blobs[p->next++];
+		pthread_mutex_unlock(&p->lock);
+		if (b == NULL || h->cancelled(h))
 			break;
-		i = atomic_fetch_add(&p->next, 1);
-		if (i >= p->n_blobs)
-			break;
-		rc = upload_one(p, &p->blobs[i]);
+		rc = upload_one(p, b);
 		if (rc != MS_OK) {
 			pthread_mutex_lock(&p->lock);
 			if (p->rc == MS_OK)
 				p->rc = rc;
-			pthread_mutex_unlock(&p->lock);
 			atomic_store(&p->stop, true);
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
 			break;
 		}
 	}
 	return NULL;
 }
 
-static int upload_blobs(struct http_ctx *c, struct upload_blob *blobs,
-			size_t n, unsigned jobs, uint64_t *bytes_out)
+static int upload_pool_init(struct upload_pool *p, struct http_ctx *c,
+			    size_t cap)
 {
-	const struct ms_host *h = c->host;
-	struct upload_pool p;
-	pthread_t th[64];
-	unsigned nt, i, started = 0;
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->blobs = calloc(cap + 1, sizeof(*p->blobs));
+	if (p->blobs == NULL)
+		return MS_ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	return MS_OK;
+}
+
+/* Queue a blob (the pool takes href); start a worker if allowed. */
+static void upload_pool_add(struct upload_pool *p, const struct ms_file *f,
+			    char *href, unsigned jobs)
+{
+	bool start;
+
+	pthread_mutex_lock(&p->lock);
+	p->blobs[p->n_queued].file = f;
+	p->blobs[p->n_queued].href = href;
+	p->n_queued++;
+	atomic_fetch_add(&p->bytes_total, f->size);
+	pthread_cond_signal(&p->cond);
+	start = p->n_threads < jobs && p->n_threads < 64 &&
+		p->n_threads < p->n_queued;
+	pthread_mutex_unlock(&p->lock);
+	if (start &&
+	    pthread_create(&p->th[p->n_threads], NULL, upload_worker, p) == 0)
+		p->n_threads++;
+}
+
+/* No more blobs: wait for the workers; MS_OK or the first failure. */
+static int upload_pool_finish(struct upload_pool *p)
+{
+	const struct ms_host *h = p->c->host;
+	unsigned i;
 	size_t k;
 
-	*bytes_out = 0;
-	if (n == 0)
-		return MS_OK;
-	memset(&p, 0, sizeof(p));
-	p.c = c;
-	p.blobs = blobs;
-	p.n_blobs = n;
-	for (k = 0; k < n; k++)
-		p.bytes_total += blobs[k].file->size;
-	pthread_mutex_init(&p.lock, NULL);
-	nt = jobs ? jobs : 1;
-	if (nt > 64)
-		nt = 64;
-	if (nt > n)
-		nt = (unsigned)n;
-	for (i = 0; i < nt; i++) {
-		if (pthread_create(&th[i], NULL, upload_worker, &p) != 0)
-			break;
-		started++;
+	pthread_mutex_lock(&p->lock);
+	p->closed = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (p->n_threads == 0 && p->n_queued > 0)
+		upload_worker(p); /* no thread could start: do it here */
+	for (i = 0; i < p->n_threads; i++)
+		pthread_join(p->th[i], NULL);
+	p->n_threads = 0;
+	if (p->rc == MS_OK && h->cancelled(h))
+		p->rc = MS_ECANCELED;
+	if (p->rc == MS_OK && p->next < p->n_queued)
+		p->rc = MS_ECANCELED;
+	for (k = 0; k < p->n_queued; k++) {
+		free(p->blobs[k].href);
+		p->blobs[k].href = NULL;
 	}
-	if (started == 0)
-		upload_worker(&p);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&p.lock);
-	*bytes_out = atomic_load(&p.bytes_sent);
-	if (p.rc != MS_OK)
-		return p.rc;
-	if (h->cancelled(h))
-		return MS_ECANCELED;
-	return MS_OK;
+	return p->rc;
+}
+
+static void upload_pool_free(struct upload_pool *p)
+{
+	if (p->blobs == NULL)
+		return;
+	if (p->n_threads > 0) {
+		atomic_store(&p->stop, true);
+		upload_pool_finish(p);
+	}
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->blobs);
+	p->blobs = NULL;
 }
 
 static int upload_split_repo(const struct ms_host *h, const char *repo_id,
@@ -329,18 +377,19 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	const struct ms_host *h = c->host;
 	struct http_remote rem = { 0 };
 	struct http_action *acts = NULL, *dels = NULL;
-	struct upload_blob *blobs = NULL;
+	struct upload_pool pool;
 	const struct ms_file **lfs = NULL;
 	char **hrefs = NULL;
 	char owner[256], name[256], msg[1024], cid[65];
 	const char *message, *revision;
-	size_t n_send = 0, n_dels = 0, n_lfs = 0, n_blobs = 0, i, j;
+	size_t n_send = 0, n_dels = 0, n_lfs = 0, i, j, s0, e0;
 	size_t batch, n_batches, first, cnt;
-	uint64_t inline_bytes = 0, blob_bytes = 0, put_bytes = 0;
+	uint64_t inline_bytes = 0, blob_bytes = 0;
 	double t0 = upload_now();
 	bool created = false;
 	int rc;
 
+	memset(&pool, 0, sizeof(pool));
 	revision = req->revision && req->revision[0] ? req->revision :
 						       "master";
 	message = req->commit_message && req->commit_message[0] ?
@@ -374,47 +423,108 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		goto out;
 	out->repo_created = created;
 
-	/* every file once, on all cores; the core caches the hashes */
-	rc = h->hash_files(h, req->files, req->n_files, 0);
-	if (rc != MS_OK)
-		goto out;
-	if (h->cancelled(h)) {
-		rc = MS_ECANCELED;
-		goto out;
-	}
-
 	rc = http_remote_list(c, owner, name, revision, &rem);
 	if (rc != MS_OK)
 		goto out;
-
 	acts = calloc(req->n_files + rem.n + 1, sizeof(*acts));
 	dels = calloc(rem.n + 1, sizeof(*dels));
 	lfs = calloc(req->n_files + 1, sizeof(*lfs));
-	if (acts == NULL || dels == NULL || lfs == NULL) {
+	hrefs = calloc(UPLOAD_BATCH_OBJECTS, sizeof(*hrefs));
+	if (acts == NULL || dels == NULL || lfs == NULL || hrefs == NULL ||
+	    upload_pool_init(&pool, c, req->n_files) != MS_OK) {
 		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < req->n_files; i++) {
-		const struct ms_file *f = &req->files[i];
 
-		if (upload_same(f, http_remote_find(&rem, f->repo_path))) {
-			out->files_unchanged++;
-			continue;
+	/*
+	 * Hash in chunks (at most 64 new LFS files or UPLOAD_CHUNK_BYTES
+	 * of them), then compare the chunk with the listing, batch-check
+	 * its LFS objects and queue their PUTs: the workers send one chunk
+	 * while the next is being hashed.  The core's cache makes a re-run
+	 * hash nothing.
+	 */
+	for (s0 = 0; s0 < req->n_files; s0 = e0) {
+		size_t k0 = n_lfs, n_new = 0;
+		uint64_t chunk_bytes = 0;
+
+		for (e0 = s0; e0 < req->n_files; e0++) {
+			const struct ms_file *f = &req->files[e0];
+
+			if (!f->lfs || f->hashed)
+				continue;
+			if (n_new == UPLOAD_BATCH_OBJECTS ||
+			    (n_new > 0 &&
+			     chunk_bytes + f->size > UPLOAD_CHUNK_BYTES))
+				break;
+			n_new++;
+			chunk_bytes += f->size;
 		}
-		acts[n_send].file = f;
-		acts[n_send].path = f->repo_path;
-		n_send++;
-		if (f->lfs) {
+		if (atomic_load(&pool.stop) || h->cancelled(h))
+			break;
+		rc = h->hash_files(h, req->files + s0, e0 - s0, 0);
+		if (rc != MS_OK)
+			goto out;
+		for (i = s0; i < e0; i++) {
+			const struct ms_file *f = &req->files[i];
+
+			if (upload_same(f,
+					http_remote_find(&rem, f->repo_path))) {
+				out->files_unchanged++;
+				continue;
+			}
+			acts[n_send].file = f;
+			acts[n_send].path = f->repo_path;
+			n_send++;
+			if (!f->lfs) {
+				inline_bytes += f->size;
+				continue;
+			}
 			/* one batch entry per distinct object */
 			for (j = 0; j < n_lfs; j++)
 				if (strcmp(lfs[j]->sha256, f->sha256) == 0)
 					break;
 			if (j == n_lfs)
 				lfs[n_lfs++] = f;
-		} else {
-			inline_bytes += f->size;
+		}
+		/* LFS batch check, at most 64 objects per request */
+		for (i = k0; i < n_lfs; i += UPLOAD_BATCH_OBJECTS) {
+			size_t put = 0, had = 0;
+
+			cnt = n_lfs - i;
+			if (cnt > UPLOAD_BATCH_OBJECTS)
+				cnt = UPLOAD_BATCH_OBJECTS;
+			rc = http_lfs_batch(c, owner, name, lfs + i, cnt,
+					    hrefs);
+			if (rc != MS_OK)
+				goto out;
+			for (j = 0; j < cnt; j++) {
+				if (hrefs[j] == NULL) {
+					had++;
+					continue;
+				}
+				upload_pool_add(&pool, lfs[i + j], hrefs[j],
+						req->jobs);
+				hrefs[j] = NULL;
+				put++;
+			}
+			out->blobs_skipped += had;
+			h->log(h, MS_LOG_INFO,
+			       "LFS: %zu blob%s to upload, %zu already on "
+			       "the hub.", put, put == 1 ? "" : "s", had);
 		}
 	}
+
+	/* every blob is on the hub before anything is committed */
+	rc = upload_pool_finish(&pool);
+	if (rc != MS_OK)
+		goto out;
+	if (h->cancelled(h)) {
+		rc = MS_ECANCELED;
+		goto out;
+	}
+	out->blobs_uploaded = pool.n_queued;
+	blob_bytes = atomic_load(&pool.bytes_sent);
+
 	if (req->delete_remote) {
 		for (i = 0; i < rem.n; i++) {
 			const char *p = rem.files[i].path;
@@ -443,50 +553,11 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		goto out;
 	}
 	h->log(h, MS_LOG_INFO,
-	       "%zu of %zu file%s to send (%zu unchanged on the hub), "
-	       "%zu distinct LFS object%s to check%s%zu remote file%s to "
-	       "delete.",
+	       "%zu of %zu file%s to commit (%llu unchanged on the hub), "
+	       "%zu remote file%s to delete.",
 	       n_send, req->n_files, req->n_files == 1 ? "" : "s",
-	       (size_t)out->files_unchanged, n_lfs, n_lfs == 1 ? "" : "s",
-	       ", ", n_dels, n_dels == 1 ? "" : "s");
-
-	/* LFS batch check, at most 64 objects per request */
-	hrefs = calloc(n_lfs + 1, sizeof(*hrefs));
-	blobs = calloc(n_lfs + 1, sizeof(*blobs));
-	if (hrefs == NULL || blobs == NULL) {
-		rc = h->error(h, MS_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n_lfs; i += UPLOAD_BATCH_OBJECTS) {
-		cnt = n_lfs - i;
-		if (cnt > UPLOAD_BATCH_OBJECTS)
-			cnt = UPLOAD_BATCH_OBJECTS;
-		rc = http_lfs_batch(c, owner, name, lfs + i, cnt, hrefs + i);
-		if (rc != MS_OK)
-			goto out;
-	}
-	for (i = 0; i < n_lfs; i++) {
-		if (hrefs[i] == NULL) {
-			out->blobs_skipped++;
-			continue;
-		}
-		blobs[n_blobs].file = lfs[i];
-		blobs[n_blobs].href = hrefs[i];
-		hrefs[i] = NULL;
-		n_blobs++;
-	}
-	if (n_lfs > 0)
-		h->log(h, MS_LOG_INFO,
-		       "LFS: %zu blob%s to upload, %llu already on the hub.",
-		       n_blobs, n_blobs == 1 ? "" : "s",
-		       (unsigned long long)out->blobs_skipped);
-
-	/* blobs first: nothing is committed before every PUT succeeded */
-	rc = upload_blobs(c, blobs, n_blobs, req->jobs, &put_bytes);
-	if (rc != MS_OK)
-		goto out;
-	out->blobs_uploaded = n_blobs;
-	blob_bytes = put_bytes;
+	       (unsigned long long)out->files_unchanged, n_dels,
+	       n_dels == 1 ? "" : "s");
 
 	/* commits last, in sorted batches; deletions ride in the last one */
 	for (i = 0; i < n_dels; i++)
@@ -567,14 +638,13 @@ out:
 	}
 	if (out->bytes_uploaded == 0)
 		out->bytes_uploaded = blob_bytes;
+	if (pool.blobs != NULL && pool.n_threads > 0 && rc == MS_OK)
+		rc = upload_pool_finish(&pool);
+	upload_pool_free(&pool);
 	if (hrefs != NULL)
-		for (i = 0; i < n_lfs; i++)
+		for (i = 0; i < UPLOAD_BATCH_OBJECTS; i++)
 			free(hrefs[i]);
-	if (blobs != NULL)
-		for (i = 0; i < n_blobs; i++)
-			free(blobs[i].href);
 	free(hrefs);
-	free(blobs);
 	free(lfs);
 	free(acts);
 	free(dels);
