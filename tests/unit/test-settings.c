@@ -39,7 +39,7 @@ static const char *const layer_names[] = { "file", "profile", "env", "flag" };
  */
 static void layer_value(enum ms_opt_id id, int layer, const char **raw, const char **want)
 {
-	static char rbuf[4][8][128];
+	static char rbuf[5][8][128];
 	static unsigned next;
 	const struct ms_option *o = &ms_options[id];
 	char *r = rbuf[layer][next++ % 8];
