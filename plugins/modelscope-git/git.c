@@ -425,9 +425,13 @@ static int msgit_signature(struct msgit_backend *b, git_signature **out)
 	return git_signature_now(out, b->username, email);
 }
 
-/* The LFS files of the new commit, hashed, as batch objects. */
+/*
+ * The LFS files whose pointers the new commit adds or changes, as batch
+ * objects.  Pointers the remote tree already has name objects the hub has
+ * accepted before; only new ones need the batch API.
+ */
 static int msgit_lfs_objects(const struct ms_host *h,
-			     const struct ms_upload *req,
+			     const struct ms_upload *req, const bool *changed,
 			     struct msgit_lfs_obj **out, size_t *n_out)
 {
 	struct msgit_lfs_obj *objs;
@@ -441,7 +445,7 @@ static int msgit_lfs_objects(const struct ms_host *h,
 	for (i = 0; i < req->n_files; i++) {
 		const struct ms_file *f = &req->files[i];
 
-		if (!f->lfs || f->size == 0 ||
+		if (!f->lfs || f->size == 0 || !changed[i] ||
 		    strcmp(f->repo_path, ".gitattributes") == 0)
 			continue;
 		objs[n++].file = f;
@@ -460,7 +464,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	struct msgit_target t;
 	struct msgit_build bld;
 	struct msgit_lfs_obj *objs = NULL;
-	struct msgit_lfs_stats ls;
+	struct msgit_lfs_stats ls, ls2;
 	git_repository *repo = NULL;
 	git_commit *tip_commit = NULL;
 	git_tree *new_tree = NULL;
@@ -471,7 +475,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t n_objs = 0, i;
 	bool exists, rejected, created = false, tried_create = false;
-	bool lfs_done = false;
+	bool *changed = NULL;
 	int attempt, rc, gerr;
 
 	memset(&t, 0, sizeof(t));
@@ -515,9 +519,11 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	rc = msgit_hash_lfs(h, req);
 	if (rc != MS_OK)
 		goto out;
-	rc = msgit_lfs_objects(h, req, &objs, &n_objs);
-	if (rc != MS_OK)
+	changed = calloc(req->n_files + 1, sizeof(*changed));
+	if (changed == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
+	}
 	snprintf(refname, sizeof(refname), "refs/heads/%s", t.revision);
 	for (attempt = 0; attempt < 2; attempt++) {
 		git_commit_free(tip_commit);
@@ -544,8 +550,10 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		if (rc != MS_OK)
 			goto out;
 		memset(&bld, 0, sizeof(bld));
+		memset(changed, 0, (req->n_files + 1) * sizeof(*changed));
 		bld.req = req;
 		bld.repo = repo;
+		bld.changed = changed;
 		if (exists) {
 			gerr = git_commit_lookup(&tip_commit, repo, &tip);
 			if (gerr == 0)
@@ -582,12 +590,22 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 			if (rc != MS_OK)
 				goto out;
 		}
-		if (!lfs_done) {
-			rc = msgit_lfs_upload(&t, objs, n_objs, req->jobs, &ls);
-			if (rc != MS_OK)
-				goto out;
-			lfs_done = true;
-		}
+		/* every object confirmed before any ref moves (again after a
+		 * rebuild: the server skips what it has) */
+		free(objs);
+		memset(&ls2, 0, sizeof(ls2));
+		rc = msgit_lfs_objects(h, req, changed, &objs, &n_objs);
+		if (rc == MS_OK)
+			rc = msgit_lfs_upload(&t, objs, n_objs, req->jobs, &ls2);
+		if (rc != MS_OK)
+			goto out;
+		/* objects sent by the first attempt count as uploaded, not
+		 * as found on the hub by the second */
+		ls2.skipped = ls2.skipped > ls.uploaded ?
+			ls2.skipped - ls.uploaded : 0;
+		ls.uploaded += ls2.uploaded;
+		ls.bytes += ls2.bytes;
+		ls.skipped = ls2.skipped;
 		gerr = git_tree_lookup(&new_tree, repo, &bld.tree_id);
 		if (gerr == 0)
 			gerr = msgit_signature(b, &sig);
@@ -663,6 +681,7 @@ out:
 	git_commit_free(tip_commit);
 	git_repository_free(repo);
 	free(objs);
+	free(changed);
 	free(t.url);
 	return rc;
 }

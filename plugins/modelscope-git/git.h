@@ -75,6 +75,7 @@ struct msgit_build {
 	const struct ms_upload *req;
 	git_repository *repo;
 	git_tree *base;           /* the remote tree, or NULL */
+	bool *changed;            /* out, n_files: entry added or changed */
 	git_oid tree_id;          /* out */
 	uint64_t files_sent;      /* out: entries added or changed */
 	uint64_t files_unchanged;

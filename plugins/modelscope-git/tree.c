@@ -580,6 +580,8 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 				goto out;
 			}
 			b->files_sent++;
+			if (b->changed != NULL)
+				b->changed[i] = true;
 			if (!f->lfs)
 				b->bytes_normal += f->size;
 			h->log(h, MS_LOG_VERBOSE, "%s \"%s\"", old != NULL ?

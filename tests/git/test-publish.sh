@@ -47,6 +47,8 @@ ms small --repo-id alice/demo --model-dir "$M"
 expect_rc 0 small
 check "small: exactly one more commit" [ "$(commits_on alice/demo)" = 2 ]
 expect_count "small: no LFS PUT" 0 PUT '^/lfs-upload/'
+expect_count "small: no LFS batch (no new pointer)" 0 POST \
+    '/info/lfs/objects/batch$'
 expect_count "small: one receive-pack POST" 1 POST 'git-receive-pack$' 200
 changed=$(git --git-dir="$T/hub/repos/alice/demo.git" diff --name-only \
     master~1 master)
