@@ -26,28 +26,19 @@ MODELSCOPE_API_TOKEN=$SENTINEL MODEL_DIR=$M \
 	run show --config "$INI" --revision dev --show-config
 expect_rc 0 "--show-config"
 has "$OUT" "settings file: $INI" "show: names the settings file"
-grep -qE "^backend +http \(from default\)$" "$OUT"
-ok $? "show: backend from default"
-grep -qE "^repo-id +file-owner/file-repo \(from $INI:2\)$" "$OUT"
-ok $? "show: repo-id from file:line"
-grep -qE "^jobs +7 \(from $INI:3\)$" "$OUT"
-ok $? "show: jobs from file:line"
-grep -qE "^include +\*\.json,\*\.safetensors \(from $INI:5\)$" "$OUT"
-ok $? "show: a list accumulates within the file"
-grep -qE "^model-dir +$M \(from MODEL_DIR\)$" "$OUT"
-ok $? "show: model-dir from MODEL_DIR"
-grep -qE "^revision +dev \(from --revision\)$" "$OUT"
-ok $? "show: revision from --revision"
-grep -qE "^token +set \(from MODELSCOPE_API_TOKEN\)$" "$OUT"
-ok $? "show: token shown only as set (from MODELSCOPE_API_TOKEN)"
-grep -qE "^\[http\] retries +2 \(from $INI:7\)$" "$OUT"
-ok $? "show: the [http] section"
+if grep -qE "^backend +http \(from default\)$" "$OUT"; then ok 0 "show: backend from default"; else ok 1 "show: backend from default"; fi
+if grep -qE "^repo-id +file-owner/file-repo \(from $INI:2\)$" "$OUT"; then ok 0 "show: repo-id from file:line"; else ok 1 "show: repo-id from file:line"; fi
+if grep -qE "^jobs +7 \(from $INI:3\)$" "$OUT"; then ok 0 "show: jobs from file:line"; else ok 1 "show: jobs from file:line"; fi
+if grep -qE "^include +\*\.json,\*\.safetensors \(from $INI:5\)$" "$OUT"; then ok 0 "show: a list accumulates within the file"; else ok 1 "show: a list accumulates within the file"; fi
+if grep -qE "^model-dir +$M \(from MODEL_DIR\)$" "$OUT"; then ok 0 "show: model-dir from MODEL_DIR"; else ok 1 "show: model-dir from MODEL_DIR"; fi
+if grep -qE "^revision +dev \(from --revision\)$" "$OUT"; then ok 0 "show: revision from --revision"; else ok 1 "show: revision from --revision"; fi
+if grep -qE "^token +set \(from MODELSCOPE_API_TOKEN\)$" "$OUT"; then ok 0 "show: token shown only as set (from MODELSCOPE_API_TOKEN)"; else ok 1 "show: token shown only as set (from MODELSCOPE_API_TOKEN)"; fi
+if grep -qE "^\[http\] retries +2 \(from $INI:7\)$" "$OUT"; then ok 0 "show: the [http] section"; else ok 1 "show: the [http] section"; fi
 hasnt "$OUT" "stage/repo" "show: an unselected profile is not applied"
 for k in backend repo-id model-dir token commit-message endpoint revision path-in-repo \
 	include exclude jobs hash delete no-create visibility license retries timeout \
 	git-url force plugin-dir json quiet verbose strict; do
-	grep -qE "^$k " "$OUT"
-	ok $? "show: lists $k"
+	if grep -qE "^$k " "$OUT"; then ok 0 "show: lists $k"; else ok 1 "show: lists $k"; fi
 done
 empty "$ERR" "show: nothing on stderr (the file is 0600)"
 
@@ -55,17 +46,12 @@ empty "$ERR" "show: nothing on stderr (the file is 0600)"
 MODELSCOPE_ENDPOINT=http://127.0.0.1:9999 \
 	run profile --config "$INI" --profile staging --token "$SENTINEL" --jobs 3 --show-config
 expect_rc 0 "--profile staging"
-grep -qE "^repo-id +stage/repo \(from $INI:9\)$" "$OUT"
-ok $? "profile: its repo-id wins over [mspublish]"
-grep -qE "^endpoint +http://127.0.0.1:9999 \(from MODELSCOPE_ENDPOINT\)$" "$OUT"
-ok $? "profile: the environment beats the profile"
-grep -qE "^jobs +3 \(from --jobs\)$" "$OUT"
-ok $? "profile: a flag beats the file"
-grep -qE "^token +set \(from --token\)$" "$OUT"
-ok $? "profile: token set (from --token)"
+if grep -qE "^repo-id +stage/repo \(from $INI:9\)$" "$OUT"; then ok 0 "profile: its repo-id wins over [mspublish]"; else ok 1 "profile: its repo-id wins over [mspublish]"; fi
+if grep -qE "^endpoint +http://127.0.0.1:9999 \(from MODELSCOPE_ENDPOINT\)$" "$OUT"; then ok 0 "profile: the environment beats the profile"; else ok 1 "profile: the environment beats the profile"; fi
+if grep -qE "^jobs +3 \(from --jobs\)$" "$OUT"; then ok 0 "profile: a flag beats the file"; else ok 1 "profile: a flag beats the file"; fi
+if grep -qE "^token +set \(from --token\)$" "$OUT"; then ok 0 "profile: token set (from --token)"; else ok 1 "profile: token set (from --token)"; fi
 MSPUBLISH_PROFILE=staging run profile-env --config "$INI" --show-config
-grep -qE "^endpoint +https://127.0.0.1:8000 \(from $INI:10\)$" "$OUT"
-ok $? "MSPUBLISH_PROFILE selects the profile; endpoint normalised"
+if grep -qE "^endpoint +https://127.0.0.1:8000 \(from $INI:10\)$" "$OUT"; then ok 0 "MSPUBLISH_PROFILE selects the profile; endpoint normalised"; else ok 1 "MSPUBLISH_PROFILE selects the profile; endpoint normalised"; fi
 run no-profile --config "$INI" --profile prod --show-config
 expect_rc 1 "--profile prod (absent)"
 has "$ERR" 'profile "prod" not found' "missing profile: named"
@@ -78,8 +64,7 @@ SENTINEL_OK+=("$TOKINI")
 chmod 600 "$TOKINI"
 run token-file --config "$TOKINI" --show-config
 expect_rc 0 "token in a 0600 file"
-grep -qE "^token +set \(from $TOKINI:3\)$" "$OUT"
-ok $? "token from the file: set (from file:line)"
+if grep -qE "^token +set \(from $TOKINI:3\)$" "$OUT"; then ok 0 "token from the file: set (from file:line)"; else ok 1 "token from the file: set (from file:line)"; fi
 hasnt "$ERR" "WARNING" "0600 file: no warning"
 chmod 640 "$TOKINI"
 run token-file-640 --config "$TOKINI" --show-config
@@ -125,34 +110,27 @@ expect_rc 0 "MSPUBLISH_CONFIG"
 has "$OUT" "settings file: $INI" "MSPUBLISH_CONFIG is read"
 printf '[mspublish]\nrepo-id = from/flag-file\n' >"$T/other.ini"
 MSPUBLISH_CONFIG=$INI run flag-config --config "$T/other.ini" --show-config
-grep -qE "^repo-id +from/flag-file " "$OUT"
-ok $? "--config beats MSPUBLISH_CONFIG"
+if grep -qE "^repo-id +from/flag-file " "$OUT"; then ok 0 "--config beats MSPUBLISH_CONFIG"; else ok 1 "--config beats MSPUBLISH_CONFIG"; fi
 
 mkdir -p "$XDG_CONFIG_HOME/mspublish" "$HOME/.config/mspublish"
 printf '[mspublish]\nrepo-id = from/xdg\n' >"$XDG_CONFIG_HOME/mspublish/mspublish.ini"
 printf '[mspublish]\nrepo-id = from/home\n' >"$HOME/.config/mspublish/mspublish.ini"
 (unset MSPUBLISH_CONFIG && run xdg --show-config)
 OUT=$T/out/xdg.out
-grep -qE "^repo-id +from/xdg \(from $XDG_CONFIG_HOME/mspublish/mspublish.ini:2\)$" "$OUT"
-ok $? "XDG_CONFIG_HOME/mspublish/mspublish.ini is found"
+if grep -qE "^repo-id +from/xdg \(from $XDG_CONFIG_HOME/mspublish/mspublish.ini:2\)$" "$OUT"; then ok 0 "XDG_CONFIG_HOME/mspublish/mspublish.ini is found"; else ok 1 "XDG_CONFIG_HOME/mspublish/mspublish.ini is found"; fi
 (unset MSPUBLISH_CONFIG XDG_CONFIG_HOME && run home-config --show-config)
 OUT=$T/out/home-config.out
-grep -qE "^repo-id +from/home " "$OUT"
-ok $? "without XDG_CONFIG_HOME: ~/.config/mspublish/mspublish.ini"
+if grep -qE "^repo-id +from/home " "$OUT"; then ok 0 "without XDG_CONFIG_HOME: ~/.config/mspublish/mspublish.ini"; else ok 1 "without XDG_CONFIG_HOME: ~/.config/mspublish/mspublish.ini"; fi
 
 # the shipped config/mspublish.ini parses and holds the seed's defaults
 if [ -n "${MSPUBLISH_TOP_SRCDIR:-}" ] && [ -f "$MSPUBLISH_TOP_SRCDIR/config/mspublish.ini" ]; then
 	SHIPPED=$MSPUBLISH_TOP_SRCDIR/config/mspublish.ini
 	run shipped --config "$SHIPPED" --show-config
 	expect_rc 0 "config/mspublish.ini parses"
-	grep -qE "^repo-id +YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"
-	ok $? "shipped: the seed's repo"
-	grep -qE "^model-dir +model/YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"
-	ok $? "shipped: the seed's folder"
-	grep -qE "^commit-message +upload model folder " "$OUT"
-	ok $? "shipped: the seed's commit message"
-	grep -qE "^backend +http " "$OUT"
-	ok $? "shipped: backend http"
+	if grep -qE "^repo-id +YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"; then ok 0 "shipped: the seed's repo"; else ok 1 "shipped: the seed's repo"; fi
+	if grep -qE "^model-dir +model/YukinoStuki/Qwen3-4B-Plus-LLM-AWQ \(from " "$OUT"; then ok 0 "shipped: the seed's folder"; else ok 1 "shipped: the seed's folder"; fi
+	if grep -qE "^commit-message +upload model folder " "$OUT"; then ok 0 "shipped: the seed's commit message"; else ok 1 "shipped: the seed's commit message"; fi
+	if grep -qE "^backend +http " "$OUT"; then ok 0 "shipped: backend http"; else ok 1 "shipped: backend http"; fi
 fi
 
 finish
