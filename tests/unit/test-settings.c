@@ -15,6 +15,7 @@
 
 #include "credentials.h"
 #include "error.h"
+#include "host.h"
 #include "log.h"
 #include "options.h"
 #include "settings.h"
@@ -443,6 +444,23 @@ static void test_backend_sections(void)
 	ok(ms_settings_get(s, MS_O_TOKEN) == NULL, "a [http] token is not the general token");
 	ok(ms_settings_backend_get(s, "http", "no-such-key") == NULL, "unknown key: NULL");
 	is_str(ms_settings_backend_get(s, NULL, "jobs"), "5", "no backend: the general value");
+	/* what a plugin sees: host->config_get is the backend's view */
+	{
+		struct ms_host *h = NULL, *g = NULL;
+
+		ok(ms_host_new(&h, s, "http") == MS_OK && ms_host_new(&g, s, "git") == MS_OK,
+		   "hosts for http and git");
+		if (h && g) {
+			is_str(h->config_get(h, "jobs"), "9", "http's host: [http] jobs");
+			is_str(g->config_get(g, "jobs"), "5", "git's host: [mspublish] jobs");
+			is_str(g->config_get(g, "force"), "true", "git's host: [git] force");
+			is_str(h->config_get(h, "force"), "false", "http's host: not [git]'s force");
+			ok(h->config_get(h, "token") == NULL, "a host never hands out the token");
+			ok(h->config_get(h, "bogus") == NULL, "a host: unknown key is NULL");
+		}
+		ms_host_free(h);
+		ms_host_free(g);
+	}
 	ms_settings_free(s);
 
 	setenv("MODELSCOPE_ENDPOINT", "http://127.0.0.1:9/", 1);
