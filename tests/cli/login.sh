@@ -64,6 +64,12 @@ MODELSCOPE_API_TOKEN=$SENTINEL run verbose --backend http --repo-id alice/cli-de
 	--model-dir "$M" --verbose
 expect_rc 0 "publish with --verbose"
 has "$OUT" "Upload finished." "publish: Upload finished."
+has "$ERR" "* " "--verbose: request traces were printed (and are scanned below)"
+if have_backend git; then
+	MODELSCOPE_API_TOKEN=$SENTINEL run git-verbose --backend git --repo-id alice/cli-git \
+		--model-dir "$M" --verbose
+	expect_rc 0 "git backend publish with --verbose"
+fi
 MODELSCOPE_API_TOKEN=$SENTINEL run json --backend http --repo-id alice/cli-demo \
 	--model-dir "$M" --json --verbose
 expect_rc 0 "publish again with --json"
