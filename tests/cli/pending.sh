@@ -27,4 +27,17 @@ expect_rc 1 "B14: --tokn=... refused"
 hasnt "$ERR" "$SENTINEL" "B14: the value of an unknown --opt=value is not printed"
 rm -f "$T/out/typo-token.err"
 
+# B16 (-> args.sh/config.sh): --json prints one JSON object even when the
+# settings themselves are wrong
+for args in "--jobs 0" "--config $T/missing.ini" "--bogus"; do
+	# shellcheck disable=SC2086
+	run json-usage --json $args
+	expect_rc 1 "B16: --json $args fails"
+	if python3 -c 'import json, sys; o = json.load(open(sys.argv[1])); assert o["status"] == "error"' "$OUT" 2>/dev/null; then
+		ok 0 "B16: --json $args: a JSON error object on stdout"
+	else
+		ok 1 "B16: --json $args: a JSON error object on stdout"
+	fi
+done
+
 finish

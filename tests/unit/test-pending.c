@@ -186,6 +186,48 @@ static void b10_redact_contained(void)
 	ms_redact_reset();
 }
 
+/* B15 (-> test-settings test_endpoint / test_ini_errors). */
+static void b15_empty_values(void)
+{
+	struct ms_settings *s = NULL;
+	const char *ini = su_path("empty-values.ini");
+	int rc;
+
+	full_getopt_reset();
+	setenv("MSPUBLISH_CONFIG", "/dev/null", 1);
+	rc = su_load(&s, "--endpoint", "", NULL);
+	ok(rc == MS_EINVAL || (rc == MS_OK && !strcmp(ms_settings_get(s, MS_O_ENDPOINT),
+							   "https://modelscope.cn")),
+	   "B15: --endpoint \"\" is refused or unset (got \"%s\")",
+	   rc == MS_OK ? ms_settings_get(s, MS_O_ENDPOINT) : ms_error_last());
+	ms_settings_free(s);
+	su_write(ini, 0600, "[mspublish]\nendpoint =\nrevision =\n");
+	full_getopt_reset();
+	rc = su_load(&s, "--config", ini, NULL);
+	ok(rc == MS_EINVAL || (rc == MS_OK && !strcmp(ms_settings_get(s, MS_O_ENDPOINT),
+							   "https://modelscope.cn") &&
+			      !strcmp(ms_settings_get(s, MS_O_REVISION), "master")),
+	   "B15: empty endpoint/revision in a file are refused or unset");
+	ms_settings_free(s);
+}
+
+/* B17 (-> test-settings test_ini_forms). */
+static void b17_continuation(void)
+{
+	struct ms_settings *s = NULL;
+	const char *ini = su_path("cont.ini");
+	int rc;
+
+	su_write(ini, 0600, "[mspublish]\ncommit-message = first line\n  second line\n");
+	full_getopt_reset();
+	rc = su_load(&s, "--config", ini, NULL);
+	ok(rc == MS_EINVAL || (rc == MS_OK && strstr(ms_settings_get(s, MS_O_COMMIT_MESSAGE),
+						     "first line")),
+	   "B17: a continuation line does not silently replace the value (got \"%s\")",
+	   rc == MS_OK ? ms_settings_get(s, MS_O_COMMIT_MESSAGE) : ms_error_last());
+	ms_settings_free(s);
+}
+
 int main(void)
 {
 	su_setup();
@@ -200,6 +242,9 @@ int main(void)
 	su_reset_env();
 	b9_empty_profile();
 	b10_redact_contained();
+	su_reset_env();
+	b15_empty_values();
+	b17_continuation();
 	su_teardown();
 	return tap_done();
 }

@@ -580,6 +580,50 @@ static void test_ini_errors(void)
 		  "jobs: ", "whole number");
 }
 
+/* Spellings of a valid file: BOM, CRLF, comments, repeated keys, spaces. */
+static void test_ini_forms(void)
+{
+	struct ms_settings *s = NULL;
+	const char *ini = su_path("forms.ini");
+	char want[600];
+	int rc;
+
+	su_reset_env();
+	su_write(ini, 0600,
+		 "\xef\xbb\xbf; a comment\r\n"
+		 "[mspublish]\r\n"
+		 "repo-id=a/b\r\n"
+		 "jobs = 2\r\n"
+		 "jobs = 3 ; the last one wins\r\n"
+		 "revision   =   dev   \r\n"
+		 "# another comment\r\n"
+		 "[http]\r\n"
+		 "retries : 1\r\n");
+	rc = su_load(&s, "--config", ini, NULL);
+	ok(rc == MS_OK, "BOM, CRLF, comments and ':' load (%s)", ms_error_last());
+	is_str(ms_settings_get(s, MS_O_REPO_ID), "a/b", "no spaces around '='");
+	is_str(ms_settings_get(s, MS_O_JOBS), "3", "a repeated key: the last wins; inline ; comment");
+	snprintf(want, sizeof(want), "%s:5", ini);
+	is_str(ms_settings_origin(s, MS_O_JOBS), want, "a repeated key: its line");
+	is_str(ms_settings_get(s, MS_O_REVISION), "dev", "spaces around key and value");
+	is_str(ms_settings_backend_get(s, "http", "retries"), "1", "[http] and key : value");
+	ms_settings_free(s);
+	/* an indented line continues the key above (inih, like configparser) */
+	su_write(ini, 0600, "[mspublish]\njobs = 2\n  revision = dev\n");
+	expect_error("an indented line continues the previous key", NULL, ":3: jobs: ",
+		     (const char *[]){ "--config", ini, NULL });
+	su_write(ini, 0600, "[mspublish]\nRepo-ID = a/b\n");
+	expect_error("keys are case-sensitive", NULL, "Repo-ID: unknown key",
+		     (const char *[]){ "--config", ini, NULL });
+	su_write(ini, 0600, "[mspublish]\nrepo_id = a/b\n");
+	expect_error("repo_id is not repo-id", NULL, "repo_id: unknown key",
+		     (const char *[]){ "--config", ini, NULL });
+	su_write(ini, 0600, "");
+	rc = su_load(&s, "--config", ini, NULL);
+	ok(rc == MS_OK && !ms_settings_get(s, MS_O_REPO_ID), "an empty file is fine");
+	ms_settings_free(s);
+}
+
 static void test_token_file_warning(void)
 {
 	struct ms_settings *s = NULL;
@@ -1000,6 +1044,7 @@ int main(void)
 	test_backend_sections();
 	test_lists_and_bools();
 	test_ini_errors();
+	test_ini_forms();
 	test_token_file_warning();
 	test_pickle();
 	test_token_order();
