@@ -44,32 +44,30 @@ done
 ONE=("$W/one/big.bin")
 FOUR=("$W/four/part1.bin" "$W/four/part2.bin" "$W/four/part3.bin" "$W/four/part4.bin")
 
-# timed LABEL CMD...: best of RUNS; sets BEST_E (elapsed s), BEST_C (user +
-# sys s of the fastest run) and BEST_M (largest max RSS, KiB)
+# timed KEY LABEL CMD...: one timed run; keeps per KEY the fastest elapsed
+# time (E_KEY, s), the user+sys time of that run (C_KEY, s) and the largest
+# max RSS (M_KEY, KiB).  The hash cache is removed first.
+declare -A E C M
 timed() {
-	local label=$1 r e u s m
-	shift
-	BEST_E=
-	BEST_C=
-	BEST_M=0
-	for r in $(seq "$RUNS"); do
-		rm -rf "$W/cache"
-		if ! XDG_CACHE_HOME=$W/cache "$TIME" -f '%e %U %S %M' \
-			-o "$W/time" "$@" >"$W/stdout" 2>"$W/stderr"; then
-			echo "# $label failed:" >&2
-			cat "$W/stderr" >&2
-			exit 2
-		fi
-		read -r e u s m <"$W/time"
-		printf '  %-34s run %d: %6.2f s elapsed, %6.2f s user, %5.2f s sys, %6d KiB max RSS\n' \
-			"$label" "$r" "$e" "$u" "$s" "$m"
-		if [ -z "$BEST_E" ] ||
-			python3 -c "import sys; sys.exit(0 if $e < $BEST_E else 1)"; then
-			BEST_E=$e
-			BEST_C=$(python3 -c "print($u + $s)")
-		fi
-		[ "$m" -gt "$BEST_M" ] && BEST_M=$m
-	done
+	local key=$1 label=$2 e u s m
+	shift 2
+	rm -rf "$W/cache"
+	if ! XDG_CACHE_HOME=$W/cache "$TIME" -f '%e %U %S %M' \
+		-o "$W/time" "$@" >"$W/stdout.$key" 2>"$W/stderr"; then
+		echo "# $label failed:" >&2
+		cat "$W/stderr" >&2
+		exit 2
+	fi
+	read -r e u s m <"$W/time"
+	printf '  %-34s %6.2f s elapsed, %5.2f s user, %5.2f s sys, %6d KiB max RSS\n' \
+		"$label" "$e" "$u" "$s" "$m"
+	if [ -z "${E[$key]:-}" ] ||
+		python3 -c "import sys; sys.exit(0 if $e < ${E[$key]} else 1)"; then
+		E[$key]=$e
+		C[$key]=$(python3 -c "print($u + $s)")
+	fi
+	[ "$m" -gt "${M[$key]:-0}" ] && M[$key]=$m
+	return 0
 }
 
 MS=("$BIN" --backend dryrun --hash --repo-id a/b --quiet --json --model-dir)
@@ -81,24 +79,19 @@ XDG_CACHE_HOME=$W/cache "${MS[@]}" "$W/four" >/dev/null 2>&1
 
 echo "# $(nproc) CPU(s), load average $(cut -d' ' -f1-3 /proc/loadavg)" \
 	"(other work on the machine slows elapsed times);"
-echo "# best of $RUNS runs; all files in the page cache (warmed above)"
-timed "openssl dgst, 2 GiB" openssl dgst -sha256 "${ONE[@]}"
-ossl_one=$BEST_E
-ossl_one_cpu=$BEST_C
-timed "mspublish dryrun --hash, 2 GiB" "${MS[@]}" "$W/one"
-ms_one=$BEST_E
-ms_one_cpu=$BEST_C
-ms_one_rss=$BEST_M
-cp "$W/stdout" "$W/one.json"
-timed "openssl dgst, 4 x 512 MiB in turn" openssl dgst -sha256 "${FOUR[@]}"
-ossl_four=$BEST_E
-ossl_four_cpu=$BEST_C
+echo "# $RUNS rounds, the four cases interleaved in each; the fastest run"
+echo "# of each case counts; all files in the page cache (warmed above)"
+for r in $(seq "$RUNS"); do
+	echo "# round $r"
+	timed o1 "openssl dgst, 2 GiB" openssl dgst -sha256 "${ONE[@]}"
+	timed m1 "mspublish dryrun --hash, 2 GiB" "${MS[@]}" "$W/one"
+	timed o4 "openssl dgst, 4 x 512 MiB in turn" \
+		openssl dgst -sha256 "${FOUR[@]}"
+	timed m4 "mspublish dryrun --hash, 4 x 512" "${MS[@]}" "$W/four"
+done
 openssl dgst -sha256 -r "${ONE[@]}" "${FOUR[@]}" >"$W/openssl.txt"
-timed "mspublish dryrun --hash, 4 x 512" "${MS[@]}" "$W/four"
-ms_four=$BEST_E
-ms_four_cpu=$BEST_C
-ms_four_rss=$BEST_M
-cp "$W/stdout" "$W/four.json"
+cp "$W/stdout.m1" "$W/one.json"
+cp "$W/stdout.m4" "$W/four.json"
 
 # a re-run with the cache the last timed run left: nothing is re-hashed
 XDG_CACHE_HOME=$W/cache "$TIME" -f '%e %M' -o "$W/time" "${MS[@]}" "$W/four" \
@@ -126,12 +119,10 @@ for name in ("one.json", "four.json"):
 EOF
 echo "# digests of all five files equal openssl's"
 
-python3 - "$ossl_one" "$ms_one" "$ms_one_rss" "$ossl_four" "$ms_four" \
-	"$ms_four_rss" "$ossl_one_cpu" "$ms_one_cpu" "$ossl_four_cpu" \
-	"$ms_four_cpu" "$cached_n" <<'EOF'
+python3 - "${E[o1]}" "${E[m1]}" "${M[m1]}" "${E[o4]}" "${E[m4]}" \
+	"${M[m4]}" "${C[o1]}" "${C[m1]}" "${C[o4]}" "${C[m4]}" "$cached_n" <<'EOF'
 import sys
 o1, m1, r1, o4, m4, r4, co1, cm1, co4, cm4, cached = map(float, sys.argv[1:])
-gib = 1 << 30
 ok = True
 def goal(cond, text):
     global ok
