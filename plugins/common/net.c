@@ -649,6 +649,7 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	struct curl_slist *hdrs = NULL, *tmp;
 	char idh[64], rid[33], ctype[160];
 	bool creds = false;
+	size_t i;
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
 	CURL *c;
 	long status = 0;
@@ -675,17 +676,18 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 
 	NET_ADD(idh);
 	NET_ADD("Expect:");
-	if (req->json_body != NULL) {
+	if (req->content_type != NULL &&
+	    (req->json_body != NULL || req->src != NULL)) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s",
+			 req->content_type);
+		NET_ADD(ctype);
+	} else if (req->json_body != NULL) {
 		NET_ADD("Content-Type: application/json");
 	} else if (req->src != NULL) {
-		if (req->content_type != NULL) {
-			snprintf(ctype, sizeof(ctype), "Content-Type: %s",
-				 req->content_type);
-			NET_ADD(ctype);
-		} else {
-			NET_ADD("Content-Type:");
-		}
+		NET_ADD("Content-Type:");
 	}
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
+		NET_ADD(req->headers[i]);
 	if (n->auth_header != NULL && msnet_same_origin(n, req->url)) {
 		creds = true;
 		NET_ADD(n->auth_header);

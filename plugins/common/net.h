@@ -86,7 +86,13 @@ struct msnet_req {
 	const char *url;           /**< full URL (build with msnet_url) */
 	const char *json_body;     /**< NUL-terminated JSON, or NULL */
 	const struct msnet_source *src; /**< streamed body instead */
-	const char *content_type;  /**< for src; NULL = none sent */
+	/**
+	 * Content-Type: NULL = application/json for json_body, none for
+	 * src (blob PUTs must not have one).
+	 */
+	const char *content_type;
+	/** Extra "Name: value" header lines, NULL-terminated, or NULL. */
+	const char *const *headers;
 	const char *what;          /**< "commit to alice/demo": messages */
 	unsigned flags;            /**< MSNET_* below */
 	/** Bytes of the body sent so far (progress); may be NULL. */

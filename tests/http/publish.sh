@@ -11,11 +11,13 @@ before=$(snap "$M")
 
 # 1. first publish of a new repo: created private, everything verified
 mark_log
-ms first --repo-id alice/demo --model-dir "$M" -m "first upload"
+ms first --repo-id alice/demo --model-dir "$M" -m "first upload" --verbose
 expect_rc 0 first
 expect_err first 'Created private repository alice/demo'
 expect_err first 'Verified 10 files on the hub'
 expect_out first 'Upload finished'
+expect_err first '^\* HTTP PUT .*/lfs-upload/[0-9a-f]{64}.* -> 200 \(request id [0-9a-f]{32}, [0-9.]+ s\)'
+expect_err first '^\* HTTP POST .*/commit/master -> 200'
 verify first alice/demo "$M"
 check "repo was created private (Visibility 1)" \
     grep -q '"Visibility": 1' "$T/hub/repos/alice/demo.git/fakehub.json"
