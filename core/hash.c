@@ -341,6 +341,8 @@ static void cache_save(const struct cache *c, const char *path,
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
+		ms_verbose("hash cache \"%s\" not saved: %s", path,
+			   strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
