@@ -6,6 +6,7 @@
 #   . lib.sh MSPUBLISH_BINARY
 #
 #   ms NAME [args...]        mspublish --backend git against the hub
+#   ms_bg NAME [args...]     ms in the background (MS_PID)
 #   ms_http NAME [args...]   mspublish --backend http against the hub
 #   fingerprint DIR          names, sizes, mtimes, modes and SHA-256s
 #   hub_ref REPO [BRANCH]    the branch's commit on the hub ("" if none)
@@ -25,6 +26,17 @@ ms() {
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err"
     RC=$?
+}
+
+# ms_bg NAME [args...]: like ms, in the background; MS_PID is mspublish
+# itself (wait "$MS_PID"; RC=$?).
+ms_bg() {
+    local n=$1
+    shift
+    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend git \
+        --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
+        > "$T/out/$n.out" 2> "$T/out/$n.err" &
+    MS_PID=$!
 }
 
 ms_http() {

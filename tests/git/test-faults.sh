@@ -97,8 +97,7 @@ verify push503 alice/faults "$M"
 # is held back): fetched again, rebuilt, pushed on top
 restart_hub --fault 'POST:/*/info/lfs/objects/batch:delay=3:times=once'
 head -c 1500000 /dev/urandom > "$M/model.safetensors"
-ms moved --repo-id alice/faults --model-dir "$M" &
-msp=$!
+ms_bg moved --repo-id alice/faults --model-dir "$M"
 sleep 1
 (
     export GIT_CONFIG_GLOBAL=$T/other.gitconfig GIT_CONFIG_NOSYSTEM=1
@@ -112,7 +111,7 @@ sleep 1
     git add OTHER.md && git commit -q -m concurrent && git push -q
 ) > "$T/out/other.log" 2>&1
 check "moved: the concurrent push landed" [ $? = 0 ]
-wait "$msp"
+wait "$MS_PID"
 RC=$?
 expect_rc 0 moved
 expect_err moved 'moved on the hub while publishing'
@@ -121,4 +120,17 @@ check "moved: OTHER.md kept" \
 check "moved: our commit sits on the concurrent one" \
     [ "$(git --git-dir="$T/hub/repos/alice/faults.git" log -1 --format=%s master~1)" = concurrent ]
 verify moved alice/faults "$M" --allow-extra
+# Ctrl-C while the LFS batch is held back: exit 1, the ref did not move
+tip=$(hub_ref alice/faults)
+restart_hub --fault 'POST:/*/info/lfs/objects/batch:delay=4:times=once'
+head -c 1500000 /dev/urandom > "$M/model.safetensors"
+ms_bg cancel --repo-id alice/faults --model-dir "$M"
+sleep 1.5
+kill -INT "$MS_PID"
+wait "$MS_PID"
+RC=$?
+expect_rc 1 cancel
+expect_err cancel 'cancelled'
+expect_count "cancel: no push" 0 POST 'git-receive-pack$'
+check "cancel: the ref did not move" [ "$(hub_ref alice/faults)" = "$tip" ]
 git_finish

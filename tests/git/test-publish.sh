@@ -59,8 +59,15 @@ verify small alice/demo "$M"
 head -c 2097152 /dev/urandom > "$M/model.safetensors"
 before=$(fingerprint "$M")
 mark_log
-ms big --repo-id alice/demo --model-dir "$M" --json
+ms big --repo-id alice/demo --model-dir "$M" --json --verbose
 expect_rc 0 big
+check "big: --json reports 1 object uploaded, 1 commit" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(not (j["blobs_uploaded"] == 1 and len(j["commits"]) == 1))' \
+    "$T/out/big.out"
+expect_err big '> POST /alice/demo\.git/info/lfs/objects/batch'
+expect_err big '> Authorization: \*\*\*'
 expect_count "big: exactly one LFS PUT" 1 PUT '^/lfs-upload/'
 check "big: exactly one more commit" [ "$(commits_on alice/demo)" = 3 ]
 changed=$(git --git-dir="$T/hub/repos/alice/demo.git" diff --name-only \
