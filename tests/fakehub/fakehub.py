@@ -801,6 +801,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         self.rawquery = u.query
         self.body = None
+        self._logged = False
+        self.fault_spec = None
         self.auth_kinds, self.auth_ok, self.basic_user = self._auth()
 
     def q(self, name, default=None):
@@ -840,6 +842,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return kinds, ok, user
 
     def finish_record(self, fault=None):
+        """Write the request's log record (once).  Called just before the
+        response headers go out, so a client that got an answer can rely
+        on its record being in the log; else at the end of the request."""
+        if self._logged:
+            return
+        self._logged = True
         q = {k: v for k, v in self.query.items()}
         for k in list(q):
             if re.search(r"token|secret|password|session|key", k, re.I):
@@ -878,11 +886,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
+        self.status = status
+        self.resp_bytes = len(body)
+        self.finish_record(self.fault_spec)
         self.end_headers()
         if self.command != "HEAD" and body:
             self.wfile.write(body)
-        self.status = status
-        self.resp_bytes = len(body)
 
     def send_json(self, status, obj, headers=(), ctype="application/json"):
         self.send(status, json.dumps(obj, ensure_ascii=False).encode(),
@@ -902,12 +911,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Request-ID", self.rid)
         if self.close_connection:
             self.send_header("Connection", "close")
+        self.status = 200
+        self.resp_bytes = size
+        self.finish_record(self.fault_spec)
         self.end_headers()
         if self.command != "HEAD":
             with open(path, "rb") as f:
                 shutil.copyfileobj(f, self.wfile, 4 * CHUNK)
-        self.status = 200
-        self.resp_bytes = size
 
     def json_body(self):
         raw = self.body.read_all()
@@ -945,7 +955,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dispatch(self):
         self._start()
         fault = self.hub.pick_fault(self.command, self.upath)
-        fspec = fault.spec if fault else None
+        fspec = self.fault_spec = fault.spec if fault else None
         try:
             self.body = Body(self)
             if fault:
@@ -1602,14 +1612,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Request-ID", self.rid)
         if self.close_connection:
             self.send_header("Connection", "close")
+        if rest == "/git-receive-pack":
+            self.hub.touch_repo(owner, name)
+        self.status = status
+        self.resp_bytes = size
+        self.finish_record(self.fault_spec)
         self.end_headers()
         if self.command != "HEAD":
             shutil.copyfileobj(out, self.wfile, CHUNK)
         out.close()
-        self.status = status
-        self.resp_bytes = size
-        if rest == "/git-receive-pack":
-            self.hub.touch_repo(owner, name)
 
     # -- the git-lfs API
     def lfs_error(self, status, message, headers=()):

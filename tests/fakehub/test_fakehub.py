@@ -91,7 +91,7 @@ class HubProc:
 
     def log(self):
         with open(self.logpath, encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
+            return [json.loads(line) for line in f if line.endswith("\n")]
 
 
 class Resp:
