@@ -362,6 +362,39 @@ static int walk_count(struct walk *w, const char *rel, const struct stat *st)
 	return MS_OK;
 }
 
+/*
+ * A kept file's name must be UTF-8: the hub's JSON and the git tree carry
+ * it as text.  The error shows the name with each bad byte as '?'.
+ */
+static int check_utf8(const char *rel)
+{
+	const unsigned char *p = (const unsigned char *)rel, *prev;
+	char shown[512];
+	size_t n = 0;
+	bool bad = false;
+	uint32_t c;
+
+	while (*p) {
+		prev = p;
+		c = next_cp(&p);
+		if (c >= 0xdc80 && c <= 0xdcff) {
+			bad = true;
+			if (n < sizeof(shown) - 1)
+				shown[n++] = '?';
+			continue;
+		}
+		while (prev < p && n < sizeof(shown) - 1)
+			shown[n++] = (char)*prev++;
+	}
+	shown[n] = '\0';
+	if (!bad)
+		return MS_OK;
+	return ms_error_set(MS_EINVAL,
+			    "file name \"%s\" is not valid UTF-8 ('?' marks "
+			    "the bad bytes); rename it or --exclude it",
+			    shown);
+}
+
 static int walk_add(struct walk *w, const char *abs, const char *rel,
 		    const struct stat *st)
 {
@@ -523,6 +556,9 @@ static int walk_entry(struct walk *w, const char *abs, const char *rel,
 		return rc;
 	if (!walk_kept(w, rel))
 		return MS_OK;
+	rc = check_utf8(rel);
+	if (rc)
+		return rc;
 	return walk_add(w, abs, rel, &st);
 }
 

@@ -64,10 +64,11 @@ struct ms_filelist {
  * MS_EINVAL naming the path; a link whose own path is excluded by the
  * patterns is skipped silently instead.  The limits (file count, files in
  * one directory, file size) are checked on the unfiltered set, as the SDK
- * does.  Warnings through ms_warn: normal files over 500 MiB in total, and
- * each kept file whose name looks like a secret (.env, *.pem, id_rsa*,
- * .netrc, credentials*.json, *.key).  An empty result is MS_EINVAL "no files
- * to upload in <folder>".
+ * does.  A kept file whose name is not valid UTF-8 is MS_EINVAL (the hub
+ * carries names as text).  Warnings through ms_warn: normal files over
+ * 500 MiB in total, and each kept file whose name looks like a secret (.env,
+ * *.pem, id_rsa*, .netrc, credentials*.json, *.key).  An empty result is
+ * MS_EINVAL "no files to upload in <folder>".
  * Returns MS_OK or a negative ms_err with ms_error_set() called.
  */
 int ms_folder_walk(struct ms_filelist **out, const struct ms_walk_opts *opts);

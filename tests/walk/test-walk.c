@@ -485,6 +485,22 @@ static void test_walk__patterns(void)
 	is_str(s, ".cache|config.json|sub/x.json",
 	       "include .cache re-allows the file .cache");
 	free(s);
+
+	put_str(d, "bad\xff\xfename.txt", "not UTF-8");
+	s = walk_paths(d, NULL, NULL);
+	ok(strstr(s, "ERR -3") && strstr(s, "\"bad??name.txt\"") &&
+		   strstr(s, "UTF-8"),
+	   "a name that is not UTF-8 is an error: %s", s);
+	free(s);
+	{
+		const char *exc_bad[] = { "bad*", NULL };
+
+		s = walk_paths(d, NULL, exc_bad);
+		is_str(s, "README.md|config.json|model.safetensors|"
+			  "sub/x.json|sub/y.txt",
+		       "... unless it is excluded");
+		free(s);
+	}
 	free(d);
 }
 
