@@ -783,10 +783,12 @@ static void test_hash__known(void)
 	rc = rc ? rc : ms_hash_files(l->files, l->n, &o, &st);
 	ok(rc == MS_OK, "hash four files");
 	is_str(find(l, "empty")->sha256,
-	       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "e3b0c44298fc1c149afbf4c8996fb924"
+	       "27ae41e4649b934ca495991b7852b855",
 	       "SHA-256 of the empty file");
 	is_str(find(l, "abc")->sha256,
-	       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "ba7816bf8f01cfea414140de5dae2223"
+	       "b00361a396177a9cb410ff61f20015ad",
 	       "SHA-256 of \"abc\"");
 	p = fmt("%s/pattern.bin", d);
 	want = openssl_digest(p);
