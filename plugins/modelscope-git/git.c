@@ -476,6 +476,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	size_t n_objs = 0, i;
 	bool exists, rejected, created = false, tried_create = false;
 	bool *changed = NULL;
+	struct msgit_statcache *stat = NULL;
 	int attempt, rc, gerr;
 
 	memset(&t, 0, sizeof(t));
@@ -516,6 +517,11 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	rc = msgit_open_cache(&t, &repo);
 	if (rc != MS_OK)
 		goto out;
+	stat = msgit_statcache_load(git_repository_path(repo));
+	if (stat == NULL) {
+		rc = h->error(h, MS_ENOMEM, "out of memory");
+		goto out;
+	}
 	rc = msgit_hash_lfs(h, req);
 	if (rc != MS_OK)
 		goto out;
@@ -554,6 +560,8 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		bld.req = req;
 		bld.repo = repo;
 		bld.changed = changed;
+		bld.stat = stat;
+		msgit_statcache_restart(stat);
 		if (exists) {
 			gerr = git_commit_lookup(&tip_commit, repo, &tip);
 			if (gerr == 0)
@@ -570,6 +578,8 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 			       "the hub yet", t.revision);
 		}
 		rc = msgit_tree_build(&t, &bld);
+		if (rc == MS_OK)
+			msgit_statcache_save(stat, h);
 		if (rc == MS_OK && exists &&
 		    git_oid_equal(&bld.tree_id, git_tree_id(bld.base))) {
 			git_tree_free(bld.base);
@@ -682,6 +692,7 @@ out:
 	git_repository_free(repo);
 	free(objs);
 	free(changed);
+	msgit_statcache_free(stat);
 	free(t.url);
 	return rc;
 }

@@ -70,12 +70,26 @@ int msgit_fetch_tip(struct msgit_target *t, git_repository *repo,
 int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 		      bool *rejected_out);
 
+/* statcache.c: blob ids of unchanged normal files between runs. */
+struct msgit_statcache;
+struct msgit_statcache *msgit_statcache_load(const char *gitdir);
+void msgit_statcache_free(struct msgit_statcache *c);
+bool msgit_statcache_get(struct msgit_statcache *c, git_odb *odb,
+			 const struct ms_file *f, git_oid *out);
+int msgit_statcache_put(struct msgit_statcache *c, const struct ms_file *f,
+			const git_oid *id);
+void msgit_statcache_restart(struct msgit_statcache *c);
+uint64_t msgit_statcache_hits(const struct msgit_statcache *c);
+void msgit_statcache_save(struct msgit_statcache *c,
+			  const struct ms_host *h);
+
 /* Building the new tree from the remote's. */
 struct msgit_build {
 	const struct ms_upload *req;
 	git_repository *repo;
 	git_tree *base;           /* the remote tree, or NULL */
 	bool *changed;            /* out, n_files: entry added or changed */
+	struct msgit_statcache *stat; /* or NULL */
 	git_oid tree_id;          /* out */
 	uint64_t files_sent;      /* out: entries added or changed */
 	uint64_t files_unchanged;

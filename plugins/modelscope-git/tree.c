@@ -557,9 +557,15 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 				goto out;
 			}
 		} else {
-			rc = msgit_blob_from_file(t, odb, f, buf, &oid);
-			if (rc != MS_OK)
+			if (!msgit_statcache_get(b->stat, odb, f, &oid)) {
+				rc = msgit_blob_from_file(t, odb, f, buf, &oid);
+				if (rc != MS_OK)
+					goto out;
+			}
+			if (msgit_statcache_put(b->stat, f, &oid) != MS_OK) {
+				rc = h->error(h, MS_ENOMEM, "out of memory");
 				goto out;
+			}
 		}
 		old = git_index_get_bypath(idx, f->repo_path, 0);
 		if (old != NULL && f->size == 0 && f->lfs &&
@@ -600,8 +606,13 @@ int msgit_tree_build(struct msgit_target *t, struct msgit_build *b)
 	if (rc != MS_OK)
 		goto out;
 	gerr = git_index_write_tree_to(&b->tree_id, idx, b->repo);
-	if (gerr < 0)
+	if (gerr < 0) {
 		rc = msgit_fail(t, gerr, "cannot write the tree");
+		goto out;
+	}
+	h->log(h, MS_LOG_VERBOSE, "%llu file(s) not read again: unchanged "
+	       "since the last run", (unsigned long long)
+	       msgit_statcache_hits(b->stat));
 out:
 	for (i = 0; i < nd; i++)
 		free(doomed[i]);

@@ -6,6 +6,8 @@
 
 M=$T/model
 make_model "$M"
+# old enough for the stat cache (files modified < 2 s ago are "racy")
+find "$M" -type f -exec touch -d '-1 hour' {} +
 before=$(fingerprint "$M")
 start_hub
 
@@ -31,8 +33,10 @@ tip1=$(hub_ref alice/demo)
 
 # 2. unchanged: no push, no LFS traffic
 mark_log
-ms same --repo-id alice/demo --model-dir "$M"
+ms same --repo-id alice/demo --model-dir "$M" --verbose
 expect_rc 0 same
+# 7 normal files (6 small ones, 1 empty .safetensors): none read again
+expect_err same ' 7 file\(s\) not read again: unchanged since the last run'
 expect_err same 'Nothing to upload: alice/demo is up to date\.'
 expect_count "same: no receive-pack POST" 0 POST 'git-receive-pack$'
 expect_count "same: no LFS batch" 0 POST '/info/lfs/objects/batch$'
