@@ -91,6 +91,20 @@ static inline void su_reset_env(void)
 	su_mkdirs(su_path("home"));
 }
 
+/*
+ * A backend section must name a backend on the plugin search path: make
+ * (empty) http.so, git.so and dryrun.so in a private plugin folder and point
+ * MSPUBLISH_PLUGIN_DIR at it.  Settings only look for the files.
+ */
+static inline void su_fake_plugins(void)
+{
+	static const char *const names[] = { "http", "git", "dryrun" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		su_write(su_path("plugins/%s.so", names[i]), 0644, "");
+	setenv("MSPUBLISH_PLUGIN_DIR", su_path("plugins"), 1);
+}
+
 static inline void su_setup(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -133,32 +147,11 @@ static inline void su_getopt_reset(void)
 }
 
 /*
- * ms_settings_load("mspublish", args..., NULL).  The argument strings are
- * copies freed right after the call, so settings that kept a pointer into
- * argv would show up under ASan.
+ * ms_settings_load("mspublish", args...) with an argv array (NULL-
+ * terminated, without argv[0]).  The argument strings are copies freed right
+ * after the call, so settings that kept a pointer into argv would show up
+ * under ASan.
  */
-static inline int su_load(struct ms_settings **s, ...)
-{
-	char *argv[64];
-	int argc = 0, rc;
-	va_list ap;
-	const char *a;
-
-	argv[argc++] = strdup("mspublish");
-	va_start(ap, s);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 63)
-		argv[argc++] = strdup(a);
-	va_end(ap);
-	argv[argc] = NULL;
-	ms_error_clear();
-	su_getopt_reset();
-	rc = ms_settings_load(s, argc, argv);
-	for (int i = 0; i < argc; i++)
-		free(argv[i]);
-	return rc;
-}
-
-/* The same, with an argv array (NULL-terminated, without argv[0]). */
 static inline int su_loadv(struct ms_settings **s, const char *const *args)
 {
 	char *argv[64];
@@ -174,6 +167,48 @@ static inline int su_loadv(struct ms_settings **s, const char *const *args)
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
 	return rc;
+}
+
+/* The same with the arguments inline: su_load(&s, "--jobs", "2", NULL). */
+static inline int su_load(struct ms_settings **s, ...)
+{
+	const char *args[64];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, s);
+	while (n < 63 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return su_loadv(s, args);
+}
+
+/* tests/unit/fixtures/NAME (from MSPUBLISH_TOP_SRCDIR), in a rotating buffer. */
+static inline const char *su_fixture(const char *name)
+{
+	static char buf[4][600];
+	static unsigned next;
+	const char *top = getenv("MSPUBLISH_TOP_SRCDIR");
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/tests/unit/fixtures/%s", top && *top ? top : "../..", name);
+	return b;
+}
+
+/* A small file whole (at most 64 KiB: fixtures), malloc'd; exits on failure. */
+static inline unsigned char *su_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = malloc(65536);
+
+	if (!f || !buf) {
+		perror(path);
+		exit(99);
+	}
+	*len = fread(buf, 1, 65536, f);
+	fclose(f);
+	return buf;
 }
 
 #endif

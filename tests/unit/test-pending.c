@@ -35,24 +35,6 @@ static void full_getopt_reset(void)
 		;
 }
 
-static unsigned char *read_fixture(const char *name, size_t *len)
-{
-	const char *top = getenv("MSPUBLISH_TOP_SRCDIR");
-	char path[600];
-	unsigned char *buf = malloc(65536);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/unit/fixtures/%s", top && *top ? top : "../..", name);
-	f = fopen(path, "rb");
-	if (!f || !buf) {
-		perror(path);
-		exit(99);
-	}
-	*len = fread(buf, 1, 65536, f);
-	fclose(f);
-	return buf;
-}
-
 /* B3 (-> test-settings test_getopt_reset without su_getopt_reset). */
 static void b3_getopt_state(void)
 {
@@ -111,7 +93,7 @@ static void b5_bool_with_value(void)
 static void b6_pickle_memo(void)
 {
 	size_t len;
-	unsigned char *buf = read_fixture("sdk-cookies-multi.pickle", &len);
+	unsigned char *buf = su_read(su_fixture("sdk-cookies-multi.pickle"), &len);
 	char *tok = ms_credentials_from_pickle(buf, len);
 
 	is_str(tok, "SESSION-multi-abcdef",
@@ -124,7 +106,7 @@ static void b6_pickle_memo(void)
 static void b7_pickle_expired(void)
 {
 	size_t len;
-	unsigned char *buf = read_fixture("sdk-cookies-expired.pickle", &len);
+	unsigned char *buf = su_read(su_fixture("sdk-cookies-expired.pickle"), &len);
 	char *tok = ms_credentials_from_pickle(buf, len);
 
 	ok(tok == NULL, "B7: an expired m_session_id is not used (got \"%s\")",

@@ -411,6 +411,7 @@ static void test_backend_sections(void)
 	int rc;
 
 	su_reset_env();
+	su_fake_plugins();
 	su_write(ini, 0600,
 		 "[mspublish]\n"
 		 "jobs = 5\n"
@@ -589,6 +590,7 @@ static void test_ini_forms(void)
 	int rc;
 
 	su_reset_env();
+	su_fake_plugins();
 	su_write(ini, 0600,
 		 "\xef\xbb\xbf; a comment\r\n"
 		 "[mspublish]\r\n"
@@ -659,26 +661,15 @@ static void test_token_file_warning(void)
 
 /* ---- tokens ------------------------------------------------------------ */
 
-static const char *fixture(const char *name)
-{
-	static char buf[4][600];
-	static unsigned next;
-	const char *top = getenv("MSPUBLISH_TOP_SRCDIR");
-	char *b = buf[next++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "%s/tests/unit/fixtures/%s", top && *top ? top : "../..", name);
-	return b;
-}
-
 /* Copy a fixture to @p dst (parents created, mode 0600). */
 static void copy_fixture(const char *name, const char *dst)
 {
-	FILE *in = fopen(fixture(name), "rb");
+	FILE *in = fopen(su_fixture(name), "rb");
 	char buf[8192], text[8193];
 	size_t n;
 
 	if (!in) {
-		perror(fixture(name));
+		perror(su_fixture(name));
 		exit(99);
 	}
 	n = fread(buf, 1, sizeof(buf), in);
@@ -693,27 +684,13 @@ static void copy_fixture(const char *name, const char *dst)
 	}
 }
 
-static unsigned char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = malloc(65536);
-
-	if (!f || !buf) {
-		perror(path);
-		exit(99);
-	}
-	*len = fread(buf, 1, 65536, f);
-	fclose(f);
-	return buf;
-}
-
 static void test_pickle(void)
 {
 	unsigned char *buf;
 	char *tok;
 	size_t len;
 
-	buf = read_all(fixture("sdk-cookies-one.pickle"), &len);
+	buf = su_read(su_fixture("sdk-cookies-one.pickle"), &len);
 	ok(len > 100, "fixture sdk-cookies-one.pickle read (%zu bytes)", len);
 	tok = ms_credentials_from_pickle(buf, len);
 	is_str(tok, "SESSION-one-0123456789", "m_session_id from a one-cookie jar");
@@ -728,7 +705,7 @@ static void test_pickle(void)
 	ok(1, "truncated jars give the token or nothing");
 	free(buf);
 
-	buf = read_all(fixture("sdk-cookies-none.pickle"), &len);
+	buf = su_read(su_fixture("sdk-cookies-none.pickle"), &len);
 	tok = ms_credentials_from_pickle(buf, len);
 	ok(tok == NULL, "a jar without m_session_id gives no token (got \"%s\")",
 	   tok ? tok : "(null)");
@@ -996,6 +973,7 @@ static void test_show(void)
 	int rc;
 
 	su_reset_env();
+	su_fake_plugins();
 	su_write(ini, 0600, "[mspublish]\nrepo-id = file/repo\ninclude = a\ninclude = b\n"
 		 "[http]\njobs = 9\n");
 	setenv("MSPUBLISH_CONFIG", ini, 1);
