@@ -15,7 +15,7 @@ repo-id = file-owner/file-repo
 jobs = 7
 include = *.json
 include = *.safetensors
-[http]
+[dryrun]
 retries = 2
 [profile staging]
 repo-id = stage/repo
@@ -33,7 +33,7 @@ if grep -qE "^include +\*\.json,\*\.safetensors \(from $INI:5\)$" "$OUT"; then o
 if grep -qE "^model-dir +$M \(from MODEL_DIR\)$" "$OUT"; then ok 0 "show: model-dir from MODEL_DIR"; else ok 1 "show: model-dir from MODEL_DIR"; fi
 if grep -qE "^revision +dev \(from --revision\)$" "$OUT"; then ok 0 "show: revision from --revision"; else ok 1 "show: revision from --revision"; fi
 if grep -qE "^token +set \(from MODELSCOPE_API_TOKEN\)$" "$OUT"; then ok 0 "show: token shown only as set (from MODELSCOPE_API_TOKEN)"; else ok 1 "show: token shown only as set (from MODELSCOPE_API_TOKEN)"; fi
-if grep -qE "^\[http\] retries +2 \(from $INI:7\)$" "$OUT"; then ok 0 "show: the [http] section"; else ok 1 "show: the [http] section"; fi
+if grep -qE "^\[dryrun\] retries +2 \(from $INI:7\)$" "$OUT"; then ok 0 "show: the [dryrun] section"; else ok 1 "show: the [dryrun] section"; fi
 hasnt "$OUT" "stage/repo" "show: an unselected profile is not applied"
 for k in backend repo-id model-dir token commit-message endpoint revision path-in-repo \
 	include exclude jobs hash delete no-create visibility license retries timeout \
