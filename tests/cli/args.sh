@@ -24,7 +24,8 @@ PY
 HUB_PID=$!
 trap 'kill $HUB_PID 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 50); do [ -s "$T/hub.port" ] && break; sleep 0.1; done
-export MODELSCOPE_ENDPOINT=http://127.0.0.1:$(cat "$T/hub.port")
+MODELSCOPE_ENDPOINT=http://127.0.0.1:$(cat "$T/hub.port")
+export MODELSCOPE_ENDPOINT
 : >"$T/hub.log"
 
 fails_cleanly() { # fails_cleanly NAME REASON-FRAGMENT ARGS...: the seed's failure shape
@@ -107,12 +108,13 @@ for v in REPO_ID MODEL_DIR MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MODELSCOPE_ENDP
 done
 # every variable the core reads (but HOME and the test-only switch)
 if [ -n "${MSPUBLISH_TOP_SRCDIR:-}" ] && [ -d "$MSPUBLISH_TOP_SRCDIR/core" ]; then
-	for v in $(grep -ho 'getenv("[A-Z_]*")' "$MSPUBLISH_TOP_SRCDIR"/core/*.c |
-		sed 's/getenv("\(.*\)")/\1/' | sort -u); do
+	grep -ho 'getenv("[A-Z_]*")' "$MSPUBLISH_TOP_SRCDIR"/core/*.c |
+		sed 's/getenv("\(.*\)")/\1/' | sort -u >"$T/getenv.txt"
+	while read -r v; do
 		# MODELSCOPE_HOME: B11 in /tmp/coretests-bugs.md, not documented yet
 		case $v in HOME | MSPUBLISH_NO_DLCLOSE | MODELSCOPE_HOME) continue ;; esac
 		has "$OUT" "$v" "--help documents $v (read in core/)"
-	done
+	done <"$T/getenv.txt"
 fi
 for f in --backend --repo-id --model-dir --token --commit-message --endpoint --revision \
 	--path-in-repo --include --exclude --jobs --config --profile --show-config \

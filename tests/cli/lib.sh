@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Sourced by tests/cli/*.sh: a private HOME and config/cache dirs, a clean
 # environment, a sentinel token, `run` to call the binary with its outputs

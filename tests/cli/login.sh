@@ -10,6 +10,7 @@ if ! have_backend http || ! command -v git >/dev/null || [ ! -f "$TOP/tests/fake
 	echo "1..0 # SKIP needs the http backend and tests/fakehub"
 	exit 77
 fi
+# shellcheck source=../fakehub/hub.sh
 . "$TOP/tests/fakehub/hub.sh"
 # the hub's own files live outside $T: its logs are not mspublish's output
 H=$(mktemp -d "${TMPDIR:-/tmp}/ms-cli-hub.XXXXXX")
