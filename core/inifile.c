@@ -14,6 +14,7 @@ struct ini_state {
 	const char *path;
 	int line;        /* lines handed to inih so far */
 	int too_long;    /* first line longer than inih's buffer */
+	bool indented;   /* the line being parsed starts with blanks */
 	ms_ini_cb cb;
 	void *payload;
 	int rc;          /* first callback error */
@@ -32,6 +33,7 @@ static char *line_reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	st->line++;
+	st->indented = len > 0 && (line[0] == ' ' || line[0] == '\t');
 	if (len >= num) {
 		if (!st->too_long)
 			st->too_long = st->line;
@@ -51,7 +53,7 @@ static int key_handler(void *user, const char *section, const char *name,
 
 	if (st->rc)
 		return 0;
-	rc = st->cb(section, name, value, st->line, st->payload);
+	rc = st->cb(section, name, value, st->line, st->indented, st->payload);
 	if (rc) {
 		st->rc = rc;
 		return 0;

@@ -280,6 +280,32 @@ out:
 	return rc;
 }
 
+bool ms_loader_exists(const char *name, const char *dirs)
+{
+	char *path = search_path(dirs), *file;
+	bool found;
+
+	if (!path)
+		return false;
+	file = find_file(path, name);
+	found = file != NULL;
+	free(file);
+	free(path);
+	return found;
+}
+
+void ms_loader_names(char *buf, size_t len, const char *dirs)
+{
+	char *path = search_path(dirs);
+
+	if (!path) {
+		snprintf(buf, len, "none found");
+		return;
+	}
+	available(buf, len, path);
+	free(path);
+}
+
 void ms_loader_close(struct ms_plugin *p)
 {
 	const char *keep = getenv("MSPUBLISH_NO_DLCLOSE");

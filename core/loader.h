@@ -3,6 +3,7 @@
 #ifndef MS_LOADER_H
 #define MS_LOADER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "mspublish/plugin.h"
@@ -24,6 +25,11 @@ void ms_loader_close(struct ms_plugin *p);
 
 /* --list-backends: every loadable backend with description and caps. */
 int ms_loader_list(FILE *f, const char *dirs);
+
+/* True if backend @p name can be found on the search path (not loaded). */
+bool ms_loader_exists(const char *name, const char *dirs);
+/* "dryrun, git, http": the backends on the search path. */
+void ms_loader_names(char *buf, size_t len, const char *dirs);
 
 /* Backend names are [a-z0-9-]{1,32}; no '/', no "..". */
 int ms_loader_check_name(const char *name);

@@ -143,6 +143,28 @@ static void print_json(const struct run *r, int rc)
 	cJSON_Delete(o);
 }
 
+/* The --json object when the settings themselves could not be read. */
+static void print_error_json(int rc)
+{
+	cJSON *o = cJSON_CreateObject(), *e;
+	char *text, *clean;
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "status", "error");
+	e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "class", ms_error_class(rc));
+	cJSON_AddStringToObject(e, "message", ms_error_last());
+	text = cJSON_PrintUnformatted(o);
+	clean = ms_redact(text);
+	if (clean)
+		printf("%s\n", clean);
+	fflush(stdout);
+	free(clean);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 static void print_summary(const struct run *r)
 {
 	const struct ms_upload_result *res = &r->result;
@@ -367,10 +389,14 @@ static int run_login(struct run *r)
 static int run_logout(void)
 {
 	char *path = NULL;
-	int rc = ms_credentials_delete(&path);
+	bool existed = false;
+	int rc = ms_credentials_delete(&path, &existed);
 
-	if (!rc)
-		ms_out(stdout, "Logged out: %s removed\n", path ? path : "(no stored login)");
+	if (!rc && existed)
+		ms_out(stdout, "Logged out: %s removed\n", path);
+	else if (!rc)
+		ms_out(stdout, "Not logged in: no stored login at %s\n",
+		       path ? path : "(HOME is not set)");
 	free(path);
 	return rc;
 }
@@ -409,6 +435,10 @@ int main(int argc, char *argv[])
 	if (r.s && ms_settings_get(r.s, MS_O_TOKEN))
 		ms_redact_add(ms_settings_get(r.s, MS_O_TOKEN));
 	if (rc) {
+		/* --json promises one object on stdout, even for bad settings */
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--json"))
+				print_error_json(rc);
 		ms_out(stderr, "ERROR: %s\n", ms_error_last());
 		run_free(&r);
 		return 1;

@@ -178,9 +178,14 @@ void ms_options_help(bool full)
 	}
 	printf("  %-22s where the hash cache and git state live\n", "XDG_CACHE_HOME");
 	printf("  %-22s where mspublish.ini and the stored login live\n", "XDG_CONFIG_HOME");
+	printf("  %-22s the official SDK's folder: its login (credentials/cookies)\n"
+	       "  %-22s is read, never run, when no other token is found (~/.modelscope)\n",
+	       "MODELSCOPE_HOME", "");
+	printf("  %-22s set to 1 to keep plugins loaded at exit (for valgrind)\n",
+	       "MSPUBLISH_NO_DLCLOSE");
 	printf("\nSettings file: --config FILE, else $MSPUBLISH_CONFIG, else\n"
 	       "$XDG_CONFIG_HOME/mspublish/mspublish.ini, else the system one.  Keys are the\n"
 	       "long option names in [mspublish], [<backend>] or [profile NAME] sections.\n"
 	       "Token order: --token, MODELSCOPE_API_TOKEN, MODELSCOPE_TOKEN, the file's\n"
-	       "token, the login stored by `mspublish login`.\n");
+	       "token, the login stored by `mspublish login`, then the official SDK's login.\n");
 }

@@ -57,17 +57,46 @@ void ms_redact_reset(void)
 	pthread_mutex_unlock(&red_lock);
 }
 
-/* Replace every occurrence of needle in s (in place; the mask is shorter). */
-static void mask_all(char *s, const char *needle)
+/*
+ * Mask every occurrence of every secret.  Matches are marked on the original
+ * text first and each run of marked bytes becomes one mask, so a secret that
+ * contains or overlaps another is still hidden whole.
+ */
+static char *mask_secrets(const char *src)
 {
-	size_t nl = strlen(needle);
-	char *p = s;
+	size_t len = strlen(src), o = 0;
+	bool *hit = calloc(len + 1, sizeof(*hit));
+	char *out = malloc(len + 1);
 
-	while ((p = strstr(p, needle)) != NULL) {
-		memcpy(p, MASK, 3);
-		memmove(p + 3, p + nl, strlen(p + nl) + 1);
-		p += 3;
+	if (!hit || !out) {
+		free(hit);
+		free(out);
+		return NULL;
 	}
+	pthread_mutex_lock(&red_lock);
+	for (size_t i = 0; i < n_secrets; i++) {
+		size_t sl = strlen(secrets[i]);
+		const char *p = src;
+
+		while ((p = strstr(p, secrets[i])) != NULL) {
+			memset(hit + (p - src), 1, sl);
+			p++;
+		}
+	}
+	pthread_mutex_unlock(&red_lock);
+	for (size_t i = 0; i < len;) {
+		if (!hit[i]) {
+			out[o++] = src[i++];
+			continue;
+		}
+		memcpy(out + o, MASK, 3);
+		o += 3;
+		while (i < len && hit[i])
+			i++;
+	}
+	out[o] = '\0';
+	free(hit);
+	return out;
 }
 
 /* The userinfo of "https://user:pass@host" is masked to three stars. */
@@ -125,14 +154,10 @@ static void mask_header(char *s, const char *name)
 
 char *ms_redact(const char *src)
 {
-	char *out = strdup(src ? src : "");
+	char *out = mask_secrets(src ? src : "");
 
 	if (!out)
 		return NULL;
-	pthread_mutex_lock(&red_lock);
-	for (size_t i = 0; i < n_secrets; i++)
-		mask_all(out, secrets[i]);
-	pthread_mutex_unlock(&red_lock);
 	mask_userinfo(out);
 	mask_header(out, "authorization:");
 	mask_header(out, "cookie:");

@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "error.h"
 #include "inifile.h"
+#include "loader.h"
 #include "log.h"
 #include "ms_config.h"
 #include "settings.h"
@@ -219,23 +220,29 @@ static int parse_argv(struct flag_layer *fl, struct ms_settings *s, int argc,
 
 	s->command = "upload";
 	if (argc > 1 && (!strcmp(argv[1], "login") || !strcmp(argv[1], "logout"))) {
-		s->command = argv[1] + 0;
+		s->command = !strcmp(argv[1], "login") ? "login" : "logout";
 		argv++;
 		argc--;
 	}
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-read "-xy" */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		size_t id = MS_O_COUNT;
-		char origin[64];
+		char origin[64], *val;
 		const char *why = NULL;
 
 		if (c == '?') {
-			if (optopt)
+			const char *arg = argv[optind - 1];
+
+			if (optopt >= 256 && optopt < 256 + MS_O_COUNT)
+				return ms_error_set(MS_EINVAL, "option --%s takes no value",
+						    ms_options[optopt - 256].name);
+			if (optopt > 0 && optopt < 256)
 				return ms_error_set(MS_EINVAL, "unknown option -%c (see mspublish --help)",
 						    optopt);
-			return ms_error_set(MS_EINVAL, "unknown option \"%s\" (see mspublish --help)",
-					    argv[optind - 1]);
+			/* never echo "=value": a mistyped --token=... must not leak */
+			return ms_error_set(MS_EINVAL, "unknown option \"%.*s\" (see mspublish --help)",
+					    (int)strcspn(arg, "="), arg);
 		}
 		if (c == ':')
 			return ms_error_set(MS_EINVAL, "option \"%s\" needs a value",
@@ -250,13 +257,20 @@ static int parse_argv(struct flag_layer *fl, struct ms_settings *s, int argc,
 		if (id >= MS_O_COUNT)
 			return ms_error_set(MS_EINVAL, "unknown option (see mspublish --help)");
 		snprintf(origin, sizeof(origin), "--%s", ms_options[id].name);
-		if (ms_options[id].kind != MS_OPT_BOOL &&
-		    !ms_options_valid(&ms_options[id], optarg, &why))
+		if (ms_options[id].kind == MS_OPT_BOOL) {
+			rc = value_set(&fl->v[id], (enum ms_opt_id)id, "true", origin, MS_LAYER_FLAG);
+			if (rc)
+				return ms_error_set(rc, "out of memory");
+			continue;
+		}
+		/* an empty value counts as unset, as in the environment */
+		val = strip(optarg);
+		if (!*val)
+			continue;
+		if (!ms_options_valid(&ms_options[id], val, &why))
 			return ms_error_set(MS_EINVAL, "--%s %s: %s", ms_options[id].name,
-					    optarg, why);
-		rc = value_set(&fl->v[id], (enum ms_opt_id)id,
-			       ms_options[id].kind == MS_OPT_BOOL ? "true" : optarg,
-			       origin, MS_LAYER_FLAG);
+					    id == MS_O_TOKEN ? "***" : val, why);
+		rc = value_set(&fl->v[id], (enum ms_opt_id)id, val, origin, MS_LAYER_FLAG);
 		if (rc)
 			return ms_error_set(rc, "out of memory");
 	}
@@ -308,7 +322,7 @@ static struct ms_section *section_get(struct ms_settings *s, const char *name)
 }
 
 static int file_key(const char *section, const char *key, const char *value,
-		    int line, void *payload)
+		    int line, bool continued, void *payload)
 {
 	struct file_ctx *fc = payload;
 	const struct ms_option *o = ms_options_find(key);
@@ -362,7 +376,7 @@ static int file_key(const char *section, const char *key, const char *value,
 					    fc->path, line);
 		}
 		sec = section_get(fc->s, section);
-		if (!sec) {
+		if (!sec || (!sec->where && asprintf(&sec->where, "%s:%d", fc->path, line) < 0)) {
 			free(copy);
 			return MS_ENOMEM;
 		}
@@ -376,9 +390,16 @@ static int file_key(const char *section, const char *key, const char *value,
 	if (id == MS_O_TOKEN && *val)
 		fc->has_token = true;
 	snprintf(origin, sizeof(origin), "%s:%d", fc->path, line);
-	/* An empty token in a file counts as unset, like an empty variable. */
-	rc = (id == MS_O_TOKEN && !*val) ? MS_OK
-					  : value_set(target, id, val, origin, MS_LAYER_FILE);
+	if (continued && ms_options[id].kind != MS_OPT_LIST) {
+		rc = ms_error_set(MS_EINVAL,
+				  "%s:%d: %s: continuation lines are only for lists (include, exclude)",
+				  fc->path, line, key);
+	} else if (!*val) {
+		/* an empty value counts as unset, like an empty variable */
+		rc = MS_OK;
+	} else {
+		rc = value_set(target, id, val, origin, MS_LAYER_FILE);
+	}
 	explicit_bzero(copy, strlen(copy));
 	free(copy);
 	return rc;
@@ -429,6 +450,54 @@ static int find_config(char **out, const struct flag_layer *fl)
 		return MS_OK;
 	}
 	free(cand);
+	return MS_OK;
+}
+
+/*
+ * inih reports no section without keys, so an empty [profile NAME] is
+ * found by reading the headers ourselves.
+ */
+static bool has_profile_header(const char *path, const char *profile)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *p, *e;
+	size_t cap = 0;
+	bool found = false;
+
+	while (f && !found && getline(&line, &cap, f) >= 0) {
+		p = strip(line);
+		e = strchr(p, ']');
+		if (*p != '[' || !e)
+			continue;
+		*e = '\0';
+		p = strip(p + 1);
+		if (strncmp(p, "profile ", 8))
+			continue;
+		found = !strcmp(strip(p + 8), profile);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * A backend section must name a backend that exists: a misspelt
+ * [mspublsh] or [htttp] must stop the run, not be skipped silently.
+ */
+static int check_sections(const struct ms_settings *s)
+{
+	char names[512];
+
+	for (size_t i = 0; i < s->n_sections; i++) {
+		if (ms_loader_exists(s->sections[i].name, s->v[MS_O_PLUGIN_DIR].value))
+			continue;
+		ms_loader_names(names, sizeof(names), s->v[MS_O_PLUGIN_DIR].value);
+		return ms_error_set(MS_EINVAL,
+				    "%s: [%s]: unknown section (use [mspublish], [profile NAME] "
+				    "or a backend name: %s)",
+				    s->sections[i].where, s->sections[i].name, names);
+	}
 	return MS_OK;
 }
 
@@ -584,6 +653,8 @@ int ms_settings_load(struct ms_settings **out, int argc, char *argv[])
 		if (fc.has_token)
 			warn_token_file(s->config_path);
 	}
+	if (fc.profile && !fc.profile_seen && s->config_path)
+		fc.profile_seen = has_profile_header(s->config_path, fc.profile);
 	if (fc.profile && !fc.profile_seen) {
 		rc = ms_error_set(MS_EINVAL, "profile \"%s\" not found%s%s", fc.profile,
 				  s->config_path ? " in " : " (no settings file)",
@@ -639,13 +710,6 @@ int ms_settings_load(struct ms_settings **out, int argc, char *argv[])
 	}
 	if (rc)
 		goto out;
-	if (fl.v[MS_O_TOKEN].value) {
-		char *t = strip(s->v[MS_O_TOKEN].value);
-
-		memmove(s->v[MS_O_TOKEN].value, t, strlen(t) + 1);
-		if (!*s->v[MS_O_TOKEN].value)
-			value_clear(&s->v[MS_O_TOKEN]);
-	}
 	if (!s->v[MS_O_TOKEN].value) {
 		char *tok = NULL, *origin = NULL;
 
@@ -656,6 +720,8 @@ int ms_settings_load(struct ms_settings **out, int argc, char *argv[])
 		}
 	}
 	rc = normalize(s);
+	if (!rc)
+		rc = check_sections(s);
 out:
 	for (size_t i = 0; i < MS_O_COUNT; i++) {
 		value_clear(&fl.v[i]);
@@ -682,6 +748,8 @@ void ms_settings_free(struct ms_settings *s)
 					       strlen(s->sections[j].v[i].value));
 			value_clear(&s->sections[j].v[i]);
 		}
+	for (size_t j = 0; j < s->n_sections; j++)
+		free(s->sections[j].where);
 	free(s->sections);
 	free(s->config_path);
 	free(s);

@@ -29,6 +29,7 @@ struct ms_value {
 /* A backend's own INI section ([http], [git], ...). */
 struct ms_section {
 	char name[40];
+	char *where;    /* "file.ini:3": the section's first key */
 	struct ms_value v[MS_O_COUNT];
 };
 
