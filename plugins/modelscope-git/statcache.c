@@ -114,7 +114,8 @@ struct msgit_statcache *msgit_statcache_load(const char *gitdir)
 		c->v[c->n++] = e;
 	}
 done:
-	qsort(c->v, c->n, sizeof(*c->v), msgit_cmp_entry);
+	if (c->n > 0) /* qsort(NULL, 0) is undefined */
+		qsort(c->v, c->n, sizeof(*c->v), msgit_cmp_entry);
 	free(line);
 	fclose(fp);
 	return c;

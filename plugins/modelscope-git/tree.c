@@ -271,7 +271,8 @@ static int msgit_apply_delete(struct msgit_target *t, struct msgit_build *b,
 			continue;
 		if (strcmp(e->path, ".gitattributes") == 0)
 			continue;
-		if (bsearch(e->path, req->files, req->n_files,
+		if (req->n_files > 0 &&
+		    bsearch(e->path, req->files, req->n_files,
 			    sizeof(*req->files), msgit_cmp_repo_path) != NULL)
 			continue;
 		if (msgit_exists_locally(req, e->path))
