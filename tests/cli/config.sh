@@ -90,7 +90,11 @@ ini_error() { # ini_error NAME WANT TEXT
 }
 ini_error unknown-key "3: repoid: unknown key" '[mspublish]\njobs = 2\nrepoid = x/y\n'
 ini_error bad-section "2: [Upload Settings]: unknown section" '[Upload Settings]\nrepo-id = x/y\n'
-# a misspelt [mspublish] ("[mspublsh]") is B13: tests/cli/pending.sh
+# a misspelt [mspublish] must stop the run, not be taken for a backend
+ini_error typo-section "2: [mspublsh]: unknown section" '[mspublsh]\nrepo-id = x/y\n'
+has "$ERR" "dryrun" "typo-section: lists the backends there are"
+ini_error typo-backend "3: [htttp]: unknown section" '[mspublish]\n[htttp]\nretries = 1\n'
+ini_error continued "3: commit-message: " '[mspublish]\ncommit-message = one\n  two\n'
 ini_error outside "1: jobs: key outside a section" 'jobs = 2\n'
 ini_error bad-bool "2: hash: expected true or false" '[mspublish]\nhash = sure\n'
 ini_error bad-int "2: retries: expected a whole number" '[mspublish]\nretries = lots\n'

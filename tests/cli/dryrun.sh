@@ -102,6 +102,8 @@ has "$ERR" "cannot check a token" "login refusal says why"
 if [ ! -e "$XDG_CONFIG_HOME/mspublish/login" ]; then ok 0 "nothing stored by a refused login"; else ok 1 "nothing stored by a refused login"; fi
 run logout logout
 expect_rc 0 "logout with nothing stored"
+has "$OUT" "no stored login" "logout with nothing stored says so"
+hasnt "$OUT" "removed" "logout with nothing stored claims no removal"
 if [ ! -e "$XDG_CONFIG_HOME/mspublish/login" ]; then ok 0 "logout leaves no file"; else ok 1 "logout leaves no file"; fi
 mkdir -p "$XDG_CONFIG_HOME/mspublish"
 printf '%s\n' "$SENTINEL" >"$XDG_CONFIG_HOME/mspublish/login"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <getopt.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -28,14 +27,14 @@ static const char *const su_vars[] = {
 	"MODELSCOPE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
 };
 
-/* A path under the private root, in one of 16 rotating buffers. */
+/* A path under the private root, in one of 64 rotating buffers. */
 static inline const char *su_path(const char *fmt, ...) MS_PRINTF(1, 2);
 
 static inline const char *su_path(const char *fmt, ...)
 {
-	static char bufs[16][512];
+	static char bufs[64][512];
 	static unsigned next;
-	char *b = bufs[next++ % 16], rel[256];
+	char *b = bufs[next++ % 64], rel[256];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -128,25 +127,6 @@ static inline void su_teardown(void)
 }
 
 /*
- * A full reset of glibc's getopt state (optind = 0 re-initialises it,
- * optind = 1 does not drop a stale nextchar).  Workaround for core bug B3
- * in /tmp/coretests-bugs.md: ms_settings_load() only sets optind = 1, so
- * after "-V" its next call reads the freed argv of the previous one.
- * SU_NO_GETOPT_RESET leaves the core on its own (tests/unit/test-pending.c).
- */
-static inline void su_getopt_reset(void)
-{
-#ifndef SU_NO_GETOPT_RESET
-	char *argv[] = { (char *)"reset", NULL };
-
-	optind = 0;
-	opterr = 0;
-	while (getopt(1, argv, "") != -1)
-		;
-#endif
-}
-
-/*
  * ms_settings_load("mspublish", args...) with an argv array (NULL-
  * terminated, without argv[0]).  The argument strings are copies freed right
  * after the call, so settings that kept a pointer into argv would show up
@@ -162,7 +142,6 @@ static inline int su_loadv(struct ms_settings **s, const char *const *args)
 		argv[argc++] = strdup(args[i]);
 	argv[argc] = NULL;
 	ms_error_clear();
-	su_getopt_reset();
 	rc = ms_settings_load(s, argc, argv);
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);

@@ -99,6 +99,14 @@ static void test_secrets(void)
 	   "overlapping secrets: neither survives (got \"%s\")", got ? got : "(null)");
 	free(got);
 
+	/* a secret that contains a registered shorter one is masked whole */
+	ms_redact_add("ms-abcd");
+	ms_redact_add("ms-abcd-EFGHIJKLMNOP");
+	redacts("tok=ms-abcd-EFGHIJKLMNOP", "tok=***", "a secret containing another: no tail");
+	ms_redact_add("aaaa1111");
+	ms_redact_add("1111bbbb");
+	redacts("x aaaa1111bbbb y", "x *** y", "overlapping secrets: one mask, no tail");
+
 	/* short strings would mask ordinary words */
 	ms_redact_add("abc");
 	ms_redact_add("");

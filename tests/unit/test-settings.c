@@ -243,24 +243,15 @@ static void test_actions(void)
 	is_str(ms_settings_get(s, MS_O_REPO_ID), "o/n", "--repo-id=o/n");
 	is_str(ms_settings_get(s, MS_O_JOBS), "2", "--jobs=2");
 	ms_settings_free(s);
-	{
-		/* argv kept alive: s->command points into it (B4, test-pending.c) */
-		char a0[] = "mspublish", a1[] = "login", a2[] = "--token", a3[] = "tok-login-1";
-		char b1[] = "logout";
-		char *av[] = { a0, a1, a2, a3, NULL }, *bv[] = { a0, b1, NULL };
-
-		su_getopt_reset();
-		rc = ms_settings_load(&s, 4, av);
-		ok(rc == MS_OK, "login command parses");
-		is_str(s->command, "login", "command: login");
-		is_str(ms_settings_get(s, MS_O_TOKEN), "tok-login-1", "login --token");
-		ms_settings_free(s);
-		su_getopt_reset();
-		rc = ms_settings_load(&s, 2, bv);
-		ok(rc == MS_OK, "logout command parses");
-		is_str(s->command, "logout", "command: logout");
-		ms_settings_free(s);
-	}
+	rc = su_load(&s, "login", "--token", "tok-login-1", NULL);
+	ok(rc == MS_OK, "login command parses");
+	is_str(s->command, "login", "command: login (not a pointer into argv)");
+	is_str(ms_settings_get(s, MS_O_TOKEN), "tok-login-1", "login --token");
+	ms_settings_free(s);
+	rc = su_load(&s, "logout", NULL);
+	ok(rc == MS_OK, "logout command parses");
+	is_str(s->command, "logout", "command: logout");
+	ms_settings_free(s);
 }
 
 static void expect_error(const char *name, const char *want_prefix, const char *want_part,
@@ -297,9 +288,11 @@ static void test_argv_errors(void)
 		     (const char *[]){ "--retries", "x", NULL });
 	expect_error("bad visibility flag", "--visibility secret: ", "private, internal or public",
 		     (const char *[]){ "--visibility", "secret", NULL });
-	/* "--hash=yes": refused; the wording is B5 (test-pending.c) */
-	expect_error("bool flag given a value", NULL, NULL,
+	expect_error("bool flag given a value", NULL, "--hash takes no value",
 		     (const char *[]){ "--hash=yes", NULL });
+	expect_error("unknown --opt=value: the value is not echoed", NULL, "\"--tokn\"",
+		     (const char *[]){ "--tokn=ms-secret-value-1", NULL });
+	ok(!strstr(ms_error_last(), "ms-secret-value-1"), "unknown --tokn=...: value not in the message");
 	expect_error("bad path-in-repo", NULL, "\"..\"",
 		     (const char *[]){ "--path-in-repo", "a/../b", NULL });
 	expect_error("missing explicit --config", "settings file \"", "(from --config)",
@@ -314,6 +307,41 @@ static void test_argv_errors(void)
 	expect_error("missing profile from MSPUBLISH_PROFILE", "profile \"gone\" not found", NULL,
 		     (const char *[]){ NULL });
 	unsetenv("MSPUBLISH_PROFILE");
+}
+
+/*
+ * After a failed parse in the middle of "-xq", or after "-V", the next load
+ * starts clean, with argv freed in between (ms_settings_load resets getopt
+ * with optind = 0).
+ */
+static void test_getopt_core_reset(void)
+{
+	struct ms_settings *s = NULL;
+	char *a0 = strdup("mspublish"), *a1 = strdup("-xq"), *b1 = strdup("--repo-id");
+	char *b2 = strdup("a/b"), *c1 = strdup("-V");
+	char *av[] = { a0, a1, NULL }, *bv[] = { a0, b1, b2, NULL }, *cv[] = { a0, c1, NULL };
+	char *dv[] = { a0, NULL };
+	int rc;
+
+	su_reset_env();
+	setenv("MSPUBLISH_CONFIG", "/dev/null", 1);
+	rc = ms_settings_load(&s, 2, av);
+	ok(rc == MS_EINVAL, "core reset: -xq refused");
+	ms_settings_free(s);
+	free(a1);
+	rc = ms_settings_load(&s, 3, bv);
+	ok(rc == MS_OK && !ms_settings_bool(s, MS_O_QUIET),
+	   "core reset: the stale 'q' of the previous argv is not read");
+	ms_settings_free(s);
+	rc = ms_settings_load(&s, 2, cv);
+	ms_settings_free(s);
+	free(c1);
+	rc = ms_settings_load(&s, 1, dv);
+	ok(rc == MS_OK && !ms_settings_bool(s, MS_O_VERSION), "core reset: after -V, a clean load");
+	ms_settings_free(s);
+	free(a0);
+	free(b1);
+	free(b2);
 }
 
 /* After a failed parse in the middle of "-xq", the next load starts clean. */
@@ -371,6 +399,13 @@ static void test_config_and_profile(void)
 	is_str(ms_settings_origin(s, MS_O_PROFILE), "MSPUBLISH_PROFILE", "profile origin: env");
 	ms_settings_free(s);
 	unsetenv("MSPUBLISH_PROFILE");
+
+	/* an empty profile section exists */
+	su_write(a, 0600, "[mspublish]\nrepo-id = from/a\n[profile empty]\n");
+	rc = su_load(&s, "--config", a, "--profile", "empty", NULL);
+	ok(rc == MS_OK, "an empty [profile empty] can be selected (%s)", ms_error_last());
+	is_str(ms_settings_get(s, MS_O_REPO_ID), "from/a", "an empty profile changes nothing");
+	ms_settings_free(s);
 
 	/* XDG_CONFIG_HOME, then ~/.config */
 	unsetenv("MSPUBLISH_CONFIG");
@@ -610,6 +645,14 @@ static void test_ini_forms(void)
 	is_str(ms_settings_get(s, MS_O_REVISION), "dev", "spaces around key and value");
 	is_str(ms_settings_backend_get(s, "http", "retries"), "1", "[http] and key : value");
 	ms_settings_free(s);
+	su_write(ini, 0600, "[mspublish]\ncommit-message = first line\n  second line\n");
+	expect_error("a continued string value is refused", NULL, ":3: commit-message: ",
+		     (const char *[]){ "--config", ini, NULL });
+	su_write(ini, 0600, "[mspublish]\ninclude = *.json\n  *.txt\n");
+	rc = su_load(&s, "--config", ini, NULL);
+	ok(rc == MS_OK, "a continued list loads");
+	is_str(ms_settings_get(s, MS_O_INCLUDE), "*.json\n*.txt", "a continued list accumulates");
+	ms_settings_free(s);
 	/* an indented line continues the key above (inih, like configparser) */
 	su_write(ini, 0600, "[mspublish]\njobs = 2\n  revision = dev\n");
 	expect_error("an indented line continues the previous key", NULL, ":3: jobs: ",
@@ -705,6 +748,26 @@ static void test_pickle(void)
 	ok(1, "truncated jars give the token or nothing");
 	free(buf);
 
+	/* later cookies' keys are memo references (BINGET), not strings */
+	buf = su_read(su_fixture("sdk-cookies-multi.pickle"), &len);
+	tok = ms_credentials_from_pickle(buf, len);
+	is_str(tok, "SESSION-multi-abcdef",
+	       "m_session_id between two other cookies (and not another cookie's value)");
+	free(tok);
+	for (size_t cut = 0; cut < len; cut++) {
+		tok = ms_credentials_from_pickle(buf, cut);
+		if (tok && strcmp(tok, "SESSION-multi-abcdef"))
+			ok(0, "multi, truncated at %zu: no other cookie's value (got \"%s\")", cut, tok);
+		free(tok);
+	}
+	free(buf);
+	/* the SDK uses the cookie only if it has not expired (protocol doc 2.2) */
+	buf = su_read(su_fixture("sdk-cookies-expired.pickle"), &len);
+	tok = ms_credentials_from_pickle(buf, len);
+	ok(tok == NULL, "an expired m_session_id is not used (got \"%s\")", tok ? tok : "(null)");
+	free(tok);
+	free(buf);
+
 	buf = su_read(su_fixture("sdk-cookies-none.pickle"), &len);
 	tok = ms_credentials_from_pickle(buf, len);
 	ok(tok == NULL, "a jar without m_session_id gives no token (got \"%s\")",
@@ -747,9 +810,10 @@ static void expect_token(const char *name, const char *value, const char *origin
 
 static void test_token_order(void)
 {
-	const char *ini = su_path("tokens.ini");
-	char file_origin[600], login[600], sdk[600];
+	char ini[512], file_origin[600], login[600], sdk[600];
 
+	/* a copy: su_path() hands out rotating buffers */
+	snprintf(ini, sizeof(ini), "%s", su_path("tokens.ini"));
 	su_reset_env();
 	token_sources(ini);
 	snprintf(file_origin, sizeof(file_origin), "%s:3", ini);
@@ -762,6 +826,8 @@ static void test_token_order(void)
 		     (const char *[]){ "--token", "  ms-from-flag-0000\t", NULL });
 	expect_token("MODELSCOPE_API_TOKEN next", "ms-from-api-env-2222", "MODELSCOPE_API_TOKEN",
 		     (const char *[]){ NULL });
+	expect_token("a blank --token counts as unset", "ms-from-api-env-2222",
+		     "MODELSCOPE_API_TOKEN", (const char *[]){ "--token", "  ", NULL });
 	setenv("MODELSCOPE_API_TOKEN", "   ", 1);
 	expect_token("blank MODELSCOPE_API_TOKEN counts as unset", "ms-from-env2-3333",
 		     "MODELSCOPE_TOKEN", (const char *[]){ NULL });
@@ -782,6 +848,11 @@ static void test_token_order(void)
 	su_write(su_path("xdg-tok/mspublish/login"), 0600, "\n  \n");
 	expect_token("then the SDK cookie jar", "SESSION-one-0123456789", sdk,
 		     (const char *[]){ NULL });
+	copy_fixture("sdk-cookies-multi.pickle", su_path("mshome/credentials/cookies"));
+	expect_token("the SDK jar with several cookies", "SESSION-multi-abcdef", sdk,
+		     (const char *[]){ NULL });
+	copy_fixture("sdk-cookies-expired.pickle", su_path("mshome/credentials/cookies"));
+	expect_token("an expired SDK login: no token", NULL, NULL, (const char *[]){ NULL });
 	copy_fixture("sdk-cookies-none.pickle", su_path("mshome/credentials/cookies"));
 	expect_token("a jar without m_session_id: no token", NULL, NULL, (const char *[]){ NULL });
 	unlink(su_path("mshome/credentials/cookies"));
@@ -855,6 +926,20 @@ static void test_endpoint(void)
 	rc = su_load(&s, NULL);
 	is_str(ms_settings_get(s, MS_O_ENDPOINT), "https://www.modelscope.cn",
 	       "a blank MODELSCOPE_ENDPOINT is ignored");
+	ms_settings_free(s);
+	rc = su_load(&s, "--endpoint", "", "--revision", " ", NULL);
+	ok(rc == MS_OK, "empty --endpoint/--revision load");
+	is_str(ms_settings_get(s, MS_O_ENDPOINT), "https://www.modelscope.cn",
+	       "an empty --endpoint counts as unset");
+	is_str(ms_settings_get(s, MS_O_REVISION), "master", "a blank --revision counts as unset");
+	ms_settings_free(s);
+	su_write(su_path("empty-values.ini"), 0600, "[mspublish]\nendpoint =\nrevision =\n");
+	unsetenv("MODELSCOPE_DOMAIN");
+	rc = su_load(&s, "--config", su_path("empty-values.ini"), NULL);
+	ok(rc == MS_OK, "empty values in a file load");
+	is_str(ms_settings_get(s, MS_O_ENDPOINT), "https://modelscope.cn",
+	       "an empty endpoint in a file counts as unset");
+	is_str(ms_settings_get(s, MS_O_REVISION), "master", "an empty revision in a file too");
 	ms_settings_free(s);
 	rc = su_load(&s, "--endpoint", "hub.flag/", NULL);
 	is_str(ms_settings_get(s, MS_O_ENDPOINT), "https://hub.flag", "--endpoint normalised");
@@ -1018,6 +1103,7 @@ int main(void)
 	test_actions();
 	test_argv_errors();
 	test_getopt_reset();
+	test_getopt_core_reset();
 	test_config_and_profile();
 	test_backend_sections();
 	test_lists_and_bools();
