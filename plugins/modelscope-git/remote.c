@@ -260,10 +260,34 @@ out:
 	return gerr;
 }
 
+/*
+ * After a failed libgit2 operation: MS_OK when it is worth another try
+ * (a network error, tries left; the backoff has been slept), else the
+ * final code with the message set.
+ */
+static int msgit_retry(struct msgit_target *t, int gerr, const char *verb,
+		       const char *what, unsigned *attempt)
+{
+	const struct ms_host *h = t->host;
+	const git_error *e;
+	int rc;
+
+	if (!msgit_retryable(t, gerr) || *attempt >= t->retries)
+		return msgit_fail(t, gerr, what);
+	e = git_error_last();
+	h->log(h, MS_LOG_WARN, "%s %s failed (%s); retrying (%u of %u)", verb,
+	       t->url, e != NULL && e->message != NULL ? e->message : "?",
+	       *attempt + 1, t->retries);
+	rc = msgit_sleep_ms(h, msgit_backoff_ms(*attempt));
+	if (rc != MS_OK)
+		return h->error(h, rc, "cancelled");
+	(*attempt)++;
+	return MS_OK;
+}
+
 int msgit_fetch_tip(struct msgit_target *t, git_repository *repo,
 		    git_oid *tip_out, bool *exists_out)
 {
-	const struct ms_host *h = t->host;
 	unsigned attempt = 0;
 	int gerr, rc;
 
@@ -272,18 +296,11 @@ int msgit_fetch_tip(struct msgit_target *t, git_repository *repo,
 		msgit_fetch_once(t, repo, tip_out, exists_out, &gerr);
 		if (gerr >= 0)
 			return MS_OK;
-		if (!msgit_retryable(t, gerr) || attempt >= t->retries)
-			break;
-		h->log(h, MS_LOG_WARN, "fetching %s failed (%s); retrying "
-		       "(%u of %u)", t->url, git_error_last() != NULL ?
-		       git_error_last()->message : "?", attempt + 1,
-		       t->retries);
-		rc = msgit_sleep_ms(h, msgit_backoff_ms(attempt));
+		rc = msgit_retry(t, gerr, "fetching", "cannot fetch from the "
+				 "hub", &attempt);
 		if (rc != MS_OK)
-			return h->error(h, rc, "cancelled");
-		attempt++;
+			return rc;
 	}
-	return msgit_fail(t, gerr, "cannot fetch from the hub");
 }
 
 int msgit_push_branch(struct msgit_target *t, git_repository *repo,
@@ -310,7 +327,7 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 		t->push_status[0] = '\0';
 		gerr = msgit_remote_new(&remote, repo, t->url);
 		if (gerr < 0)
-			break;
+			return msgit_fail(t, gerr, "cannot push to the hub");
 		git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 		msgit_callbacks(t, &po.callbacks);
 		po.proxy_opts.type = GIT_PROXY_AUTO;
@@ -327,16 +344,9 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 					t->url, t->push_status[0] ? ": " : "",
 					t->push_status);
 		}
-		if (!msgit_retryable(t, gerr) || attempt >= t->retries)
-			break;
-		h->log(h, MS_LOG_WARN, "pushing to %s failed (%s); retrying "
-		       "(%u of %u)", t->url, git_error_last() != NULL ?
-		       git_error_last()->message : "?", attempt + 1,
-		       t->retries);
-		rc = msgit_sleep_ms(h, msgit_backoff_ms(attempt));
+		rc = msgit_retry(t, gerr, "pushing to", "cannot push to the "
+				 "hub", &attempt);
 		if (rc != MS_OK)
-			return h->error(h, rc, "cancelled");
-		attempt++;
+			return rc;
 	}
-	return msgit_fail(t, gerr, "cannot push to the hub");
 }
