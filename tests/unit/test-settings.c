@@ -7,6 +7,7 @@
  * order, endpoint normalisation, ~ expansion, repo id and path-in-repo checks.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,6 +670,82 @@ static void test_ini_forms(void)
 	ms_settings_free(s);
 }
 
+/* xorshift64: a fixed, portable sequence. */
+static uint64_t rnd(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*st = x;
+	return x;
+}
+
+/*
+ * Random files made of plausible and broken lines: every load either works
+ * or fails with MS_EINVAL and a message that starts with the file's name
+ * (ASan/valgrind runs watch the reads).
+ */
+static void test_ini_fuzz(void)
+{
+	static const char *const pieces[] = {
+		"[mspublish]", "[profile p]", "[profile  p ]", "[http]", "[dryrun]", "[git]",
+		"[nosuch]", "[", "]", "[profile]", "repo-id = a/b", "jobs = 3", "jobs = x",
+		"include = *.json", "  continued", "token = ms-fuzz-0001", "token =",
+		"hash = yes", "endpoint = hub.example/", "path-in-repo = /sub/dir/", "model-dir = ~/m",
+		"= value", "key", "; comment", "# comment", "", "\xef\xbb\xbf", "\xff\xfe",
+		"commit-message = \xc3\xa4\xe2\x80\x94", "visibility = public", "revision=dev",
+		"backend = dryrun", "profile = p", "config = x",
+	};
+	const char *ini = su_path("fuzz.ini");
+	uint64_t st = 0x243f6a8885a308d3ull;
+	size_t fine = 0, refused = 0, wrong = 0;
+
+	su_reset_env();
+	su_fake_plugins();
+	for (int i = 0; i < 600; i++) {
+		char text[4096] = "";
+		size_t nlines = rnd(&st) % 12;
+		struct ms_settings *s = NULL;
+		int rc;
+
+		for (size_t l = 0; l < nlines; l++) {
+			uint64_t r = rnd(&st);
+			const char *piece = pieces[r % (sizeof(pieces) / sizeof(pieces[0]))];
+
+			if ((r >> 32) % 23 == 0) {
+				/* a long line */
+				size_t at = strlen(text), n = 150 + (r >> 40) % 300;
+
+				if (at + n + 20 < sizeof(text)) {
+					memcpy(text + at, "commit-message = ", 17);
+					memset(text + at + 17, 'z', n);
+					text[at + 17 + n] = '\0';
+				}
+			} else if (strlen(text) + strlen(piece) + 4 < sizeof(text)) {
+				strcat(text, piece);
+			}
+			strcat(text, (r >> 48) % 5 ? "\n" : "\r\n");
+		}
+		su_write(ini, 0600, text);
+		rc = su_load(&s, "--config", ini, (rnd(&st) % 2) ? "--profile" : NULL, "p", NULL);
+		if (rc == MS_OK)
+			fine++;
+		else if (rc == MS_EINVAL && (!strncmp(ms_error_last(), ini, strlen(ini)) ||
+					     strstr(ms_error_last(), "profile \"p\" not found")))
+			refused++;
+		else {
+			wrong++;
+			printf("# unexpected: rc %d \"%s\"\n", rc, ms_error_last());
+		}
+		ms_settings_free(s);
+	}
+	ok(wrong == 0, "random settings files: %zu loaded, %zu refused with file:line, %zu other",
+	   fine, refused, wrong);
+	su_reset_env();
+}
+
 static void test_token_file_warning(void)
 {
 	struct ms_settings *s = NULL;
@@ -1109,6 +1186,7 @@ int main(void)
 	test_lists_and_bools();
 	test_ini_errors();
 	test_ini_forms();
+	test_ini_fuzz();
 	test_token_file_warning();
 	test_pickle();
 	test_token_order();
