@@ -29,6 +29,16 @@ for f in config.json tokenizer_config.json model.safetensors "sub dir/notes ü.t
 	has "$OUT" "$f" "the plan lists $f"
 done
 has "$OUT" "$(sha256sum "$M/model.safetensors" | cut -d' ' -f1)" "--hash: the SHA-256 of the weights"
+if grep -qE "^token +set \(from MODELSCOPE_API_TOKEN\)$" "$ERR"; then
+	ok 0 "--verbose: the settings, token only as set (from MODELSCOPE_API_TOKEN)"
+else
+	ok 1 "--verbose: the settings, token only as set (from MODELSCOPE_API_TOKEN)"
+fi
+run strict-clean --backend dryrun --repo-id alice/tiny --model-dir "$M" --strict
+expect_rc 0 "--strict with nothing to warn about"
+MSPUBLISH_BACKEND=dryrun REPO_ID=alice/env MODEL_DIR=$M run env-only
+expect_rc 0 "everything from the environment (MSPUBLISH_BACKEND, REPO_ID, MODEL_DIR)"
+has "$ERR" "Publishing $M to alice/env (backend dryrun" "the environment's repo, folder and backend"
 run quiet --backend dryrun --repo-id alice/tiny --model-dir "$M" --quiet
 expect_rc 0 "--quiet"
 hasnt "$ERR" "Publishing" "--quiet: no progress lines"

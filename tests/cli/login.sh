@@ -42,6 +42,12 @@ run logout1 logout
 expect_rc 0 "logout"
 if [ ! -e "$STORE" ]; then ok 0 "logout removes the stored login"; else ok 1 "logout removes the stored login"; fi
 
+# no token anywhere and nothing on stdin: refused
+run login-none login --backend http
+expect_rc 1 "login without any token"
+has "$ERR" "no token" "login without a token says so"
+if [ ! -e "$STORE" ]; then ok 0 "login without a token stores nothing"; else ok 1 "login without a token stores nothing"; fi
+
 # the token on stdin (not on the command line)
 printf '%s\n' "$SENTINEL" >"$H/stdin"
 STDIN=$H/stdin run login-stdin login --backend http
