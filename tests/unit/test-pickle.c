@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Mutated SDK cookie jars fed to ms_credentials_from_pickle() (core/
- * credentials.c): a file anyone could have written must never crash the
- * reader or make it read past the buffer (run it under ASan/UBSan or
- * valgrind), and a token it finds must be bytes of the input.
+ * Random inputs for the core's parsers of untrusted text, run under
+ * ASan/UBSan or valgrind:
+ * - mutated SDK cookie jars fed to ms_credentials_from_pickle(): never a
+ *   crash or a read past the buffer, a token found is bytes of the input;
+ * - random lines of secrets, URLs and headers fed to ms_redact(): no
+ *   registered secret survives, the output never grows.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "credentials.h"
+#include "redact.h"
 #include "settings-util.h"
 #include "tap.h"
 
@@ -94,8 +97,53 @@ static void test_pickle_fuzz(void)
 	   found);
 }
 
+/*
+ * Random lines built from secrets, their pieces, URLs and header names:
+ * no registered secret survives and the output never grows.
+ */
+static void test_random_lines(void)
+{
+	static const char *const secrets[] = {
+		"ms-abcd", "ms-abcd-EFGH", "EFGH-ijkl", "tok-0123456789", "0123-tok",
+	};
+	static const char *const bits[] = {
+		"ms-abcd", "ms-abcd-EFGH", "EFGH-ijkl", "tok-0123456789", "0123-tok", "ms-", "-",
+		"EFGH", "tok", "0123456789", "https://", "http://u:", "@", "/", " ", "\n", "\r\n",
+		"\"", "Authorization: ", "Bearer ", "cookie:", "Set-Cookie: ", "x", "=", ";",
+	};
+	uint64_t st = 0x2545f4914f6cdd1dull;
+	size_t leaks = 0, grew = 0;
+
+	ms_redact_reset();
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		ms_redact_add(secrets[i]);
+	for (int i = 0; i < 5000; i++) {
+		char line[1024] = "";
+		size_t n = 1 + fuzz_next(&st) % 16;
+		char *got;
+
+		for (size_t k = 0; k < n; k++)
+			strcat(line, bits[fuzz_next(&st) % (sizeof(bits) / sizeof(bits[0]))]);
+		got = ms_redact(line);
+		if (!got)
+			abort();
+		for (size_t j = 0; j < sizeof(secrets) / sizeof(secrets[0]); j++)
+			if (strstr(got, secrets[j])) {
+				if (leaks++ < 3)
+					printf("# leaked \"%s\" from \"%s\"\n", secrets[j], line);
+			}
+		if (strlen(got) > strlen(line))
+			grew++;
+		free(got);
+	}
+	ok(leaks == 0, "5000 random lines: no registered secret survives (%zu leaks)", leaks);
+	ok(grew == 0, "5000 random lines: the output never grows (%zu)", grew);
+	ms_redact_reset();
+}
+
 int main(void)
 {
 	test_pickle_fuzz();
+	test_random_lines();
 	return tap_done();
 }
