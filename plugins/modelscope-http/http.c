@@ -86,6 +86,19 @@ int http_net(struct http_ctx *c, const char *endpoint, const char *token)
 	return MS_OK;
 }
 
+/* One JSON API call; @p r is kept for msnet_check(). */
+static int http_call(struct http_ctx *c, struct msnet_req *r,
+		     const char *method, const char *url, const char *json,
+		     const char *what, struct msnet_response *resp)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->url = url;
+	r->json_body = json;
+	r->what = what;
+	return msnet_request(c->net, r, resp);
+}
+
 static int http_login(void *self, const struct ms_login *req,
 		      struct ms_identity *who)
 {
@@ -121,13 +134,8 @@ static int http_login(void *self, const struct ms_login *req,
 		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
 	}
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.json_body = json;
 	snprintf(what, sizeof(what), "login to %s", msnet_endpoint(c->net));
-	r.what = what;
-	rc = msnet_request(c->net, &r, &resp);
+	rc = http_call(c, &r, "POST", url, json, what, &resp);
 	if (rc != MS_OK)
 		goto out;
 	if (resp.status == 401 || resp.status == 403) {
@@ -227,12 +235,7 @@ static int http_repo_create(struct http_ctx *c, const char *owner,
 	}
 	snprintf(what, sizeof(what), "creating repository %s/%s", owner,
 		 name);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.json_body = json;
-	r.what = what;
-	rc = msnet_request(c->net, &r, &resp);
+	rc = http_call(c, &r, "POST", url, json, what, &resp);
 	if (rc != MS_OK)
 		goto out;
 	if (msnet_already_exists(&resp)) {
@@ -271,11 +274,7 @@ int http_repo_ensure(struct http_ctx *c, const char *owner, const char *name,
 		return h->error(h, MS_ENOMEM, "out of memory");
 	snprintf(what, sizeof(what), "looking up repository %s/%s", owner,
 		 name);
-	memset(&r, 0, sizeof(r));
-	r.method = "GET";
-	r.url = url;
-	r.what = what;
-	rc = msnet_request(c->net, &r, &resp);
+	rc = http_call(c, &r, "GET", url, NULL, what, &resp);
 	if (rc != MS_OK)
 		goto out;
 	if (resp.status == 404) {
@@ -356,11 +355,7 @@ int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
 	}
 	snprintf(what, sizeof(what), "listing files of %s/%s@%s", owner, name,
 		 revision);
-	memset(&r, 0, sizeof(r));
-	r.method = "GET";
-	r.url = url;
-	r.what = what;
-	rc = msnet_request(c->net, &r, &resp);
+	rc = http_call(c, &r, "GET", url, NULL, what, &resp);
 	if (rc != MS_OK)
 		goto out;
 	if (resp.status == 404) {
@@ -483,12 +478,7 @@ int http_lfs_batch(struct http_ctx *c, const char *owner, const char *name,
 		goto oom;
 	snprintf(what, sizeof(what), "LFS batch check of %zu object%s", n,
 		 n == 1 ? "" : "s");
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.json_body = json;
-	r.what = what;
-	rc = msnet_request(c->net, &r, &resp);
+	rc = http_call(c, &r, "POST", url, json, what, &resp);
 	if (rc != MS_OK)
 		goto out;
 	rc = msnet_check(c->net, &r, &resp);
