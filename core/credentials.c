@@ -12,6 +12,7 @@
 
 #include "credentials.h"
 #include "error.h"
+#include "paths.h"
 #include "settings.h"
 
 /* Read a small file whole (a token or a cookie jar; capped at 1 MiB). */
@@ -357,27 +358,6 @@ int ms_credentials_read(char **token_out, char **origin_out)
 	return MS_OK;
 }
 
-/* mkdir -p for the directory part of path, mode 0700. */
-static int make_parent(const char *path)
-{
-	char *dir = strdup(path), *p;
-
-	if (!dir)
-		return -1;
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			free(dir);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return 0;
-}
-
 int ms_credentials_write(const char *token, char **path_out)
 {
 	char *path = ms_settings_login_path(), *tmp = NULL;
@@ -387,7 +367,7 @@ int ms_credentials_write(const char *token, char **path_out)
 	*path_out = path;
 	if (!path)
 		return ms_error_set(MS_EINVAL, "cannot store the login: HOME is not set");
-	if (make_parent(path) || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+	if (ms_paths_mkdirs_parent(path) || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
 		return ms_error_set(MS_EIO, "cannot create the directory of \"%s\": %s", path,
 				    strerror(errno));
 	}

@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "hash.h"
+#include "paths.h"
 #include "log.h"
 
 /*
@@ -279,29 +280,6 @@ static void write_entry(FILE *out, const char *sha256, uint64_t size,
 	fputc('\n', out);
 }
 
-/* mkdir -p of the directory part of path, mode 0700. */
-static void make_parent_dirs(const char *path)
-{
-	char *dir, *p;
-
-	dir = strdup(path);
-	if (!dir)
-		return;
-	p = strrchr(dir, '/');
-	if (p && p != dir) {
-		*p = '\0';
-		for (p = dir + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			mkdir(dir, 0700);
-			*p = '/';
-		}
-		mkdir(dir, 0700);
-	}
-	free(dir);
-}
-
 /*
  * Write the cache: this run's hashed files first, then old entries for
  * other paths whose file still exists unchanged, at most MS_HASHCACHE_MAX in
@@ -334,7 +312,7 @@ static void cache_save(const struct cache *c, const char *path,
 	if (seen.n)
 		qsort(seen.v, seen.n, sizeof(*seen.v), cmp_entry);
 
-	make_parent_dirs(path);
+	ms_paths_mkdirs_parent(path);
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
 		tmp = NULL;
 		goto out;

@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "host.h"
 #include "log.h"
+#include "paths.h"
 #include "redact.h"
 
 struct host_state {
@@ -269,40 +270,9 @@ static void h_report_json(const struct ms_host *h, const char *key, const char *
 	pthread_mutex_unlock(&st->lock);
 }
 
-static int mkdirs(const char *path)
-{
-	char *d = strdup(path), *p;
-	int rc = 0;
-
-	if (!d)
-		return -1;
-	for (p = d + 1; *p && !rc; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(d, 0700) && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	if (!rc && mkdir(d, 0700) && errno != EEXIST)
-		rc = -1;
-	free(d);
-	return rc;
-}
-
 char *ms_host_cache_dir_path(void)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *out = NULL;
-
-	if (xdg && *xdg) {
-		if (asprintf(&out, "%s/mspublish", xdg) < 0)
-			return NULL;
-	} else if (home && *home) {
-		if (asprintf(&out, "%s/.cache/mspublish", home) < 0)
-			return NULL;
-	}
-	return out;
+	return ms_paths_cache("");
 }
 
 static const char *h_cache_dir(const struct ms_host *h)
@@ -313,7 +283,7 @@ static const char *h_cache_dir(const struct ms_host *h)
 	pthread_mutex_lock(&st->lock);
 	if (!st->cache_dir) {
 		st->cache_dir = ms_host_cache_dir_path();
-		if (st->cache_dir && mkdirs(st->cache_dir)) {
+		if (st->cache_dir && ms_paths_mkdirs(st->cache_dir)) {
 			ms_warn("cannot create the cache directory \"%s\": %s", st->cache_dir,
 				strerror(errno));
 			free(st->cache_dir);

@@ -87,11 +87,23 @@ static bool want_hint(const struct run *r, int rc)
 				  rc != MS_ECANCELED && rc != MS_ECHANGED && rc != MS_EIO);
 }
 
+/* Print @p o as one line on stdout, scrubbed, and free it. */
+static void emit_json(cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o), *clean = ms_redact(text ? text : "");
+
+	if (clean)
+		printf("%s\n", clean);
+	fflush(stdout);
+	free(clean);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 static void print_json(const struct run *r, int rc)
 {
 	cJSON *o = cJSON_CreateObject(), *commits, *extra;
 	const struct ms_upload_result *res = &r->result;
-	char *text, *clean;
 
 	if (!o)
 		return;
@@ -133,21 +145,13 @@ static void print_json(const struct run *r, int rc)
 		cJSON_ArrayForEach(extra, ms_host_report(r->host))
 			cJSON_AddItemReferenceToObject(o, extra->string, extra);
 	}
-	text = cJSON_PrintUnformatted(o);
-	clean = ms_redact(text);
-	if (clean)
-		printf("%s\n", clean);
-	fflush(stdout);
-	free(clean);
-	cJSON_free(text);
-	cJSON_Delete(o);
+	emit_json(o);
 }
 
 /* The --json object when the settings themselves could not be read. */
 static void print_error_json(int rc)
 {
 	cJSON *o = cJSON_CreateObject(), *e;
-	char *text, *clean;
 
 	if (!o)
 		return;
@@ -155,14 +159,7 @@ static void print_error_json(int rc)
 	e = cJSON_AddObjectToObject(o, "error");
 	cJSON_AddStringToObject(e, "class", ms_error_class(rc));
 	cJSON_AddStringToObject(e, "message", ms_error_last());
-	text = cJSON_PrintUnformatted(o);
-	clean = ms_redact(text);
-	if (clean)
-		printf("%s\n", clean);
-	fflush(stdout);
-	free(clean);
-	cJSON_free(text);
-	cJSON_Delete(o);
+	emit_json(o);
 }
 
 static void print_summary(const struct run *r)

@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "ms_config.h"
+#include "paths.h"
 #include "settings.h"
 
 static void value_clear(struct ms_value *v)
@@ -173,18 +174,7 @@ int ms_settings_clean_path_in_repo(char **out, const char *path)
 
 char *ms_settings_login_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	char *out = NULL;
-
-	if (xdg && *xdg) {
-		if (asprintf(&out, "%s/mspublish/login", xdg) < 0)
-			out = NULL;
-	} else if (home && *home) {
-		if (asprintf(&out, "%s/.config/mspublish/login", home) < 0)
-			out = NULL;
-	}
-	return out;
+	return ms_paths_config("login");
 }
 
 /* ---- the flag layer -------------------------------------------------- */
@@ -410,8 +400,6 @@ static int find_config(char **out, const struct flag_layer *fl)
 {
 	const char *explicit_path = fl->v[MS_O_CONFIG].value;
 	const char *env = getenv("MSPUBLISH_CONFIG");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
 	char *cand = NULL;
 
 	*out = NULL;
@@ -431,13 +419,7 @@ static int find_config(char **out, const struct flag_layer *fl)
 		*out = cand;
 		return MS_OK;
 	}
-	if (xdg && *xdg) {
-		if (asprintf(&cand, "%s/mspublish/mspublish.ini", xdg) < 0)
-			return MS_ENOMEM;
-	} else if (home && *home) {
-		if (asprintf(&cand, "%s/.config/mspublish/mspublish.ini", home) < 0)
-			return MS_ENOMEM;
-	}
+	cand = ms_paths_config("mspublish.ini");
 	if (cand && !access(cand, F_OK)) {
 		*out = cand;
 		return MS_OK;
@@ -566,48 +548,41 @@ static int apply_defaults(struct ms_settings *s)
 	return MS_OK;
 }
 
+/* Replace v's value by fn(value); a NULL result means out of memory. */
+static int rewrite(struct ms_value *v, char *(*fn)(const char *))
+{
+	char *n;
+
+	if (!v->value)
+		return MS_OK;
+	n = fn(v->value);
+	if (!n)
+		return MS_ENOMEM;
+	free(v->value);
+	v->value = n;
+	return MS_OK;
+}
+
 /* Tidy values whose spelling matters: endpoint, folder, path in repo. */
 static int normalize(struct ms_settings *s)
 {
-	struct ms_value *v;
-	char *n;
+	struct ms_value *v = &s->v[MS_O_PATH_IN_REPO];
+	int rc = rewrite(&s->v[MS_O_ENDPOINT], ms_settings_normalize_endpoint);
 
-	v = &s->v[MS_O_ENDPOINT];
-	if (v->value) {
-		n = ms_settings_normalize_endpoint(v->value);
-		if (!n)
-			return MS_ENOMEM;
-		free(v->value);
-		v->value = n;
-	}
-	v = &s->v[MS_O_MODEL_DIR];
-	if (v->value) {
-		n = ms_settings_expand_home(v->value);
-		if (!n)
-			return MS_ENOMEM;
-		free(v->value);
-		v->value = n;
-	}
-	v = &s->v[MS_O_PATH_IN_REPO];
-	if (v->value) {
-		int rc = ms_settings_clean_path_in_repo(&n, v->value);
+	if (!rc)
+		rc = rewrite(&s->v[MS_O_MODEL_DIR], ms_settings_expand_home);
+	for (size_t i = 0; i < s->n_sections && !rc; i++)
+		rc = rewrite(&s->sections[i].v[MS_O_ENDPOINT], ms_settings_normalize_endpoint);
+	if (!rc && v->value) {
+		char *n;
 
-		if (rc)
-			return rc;
-		free(v->value);
-		v->value = n;
-	}
-	for (size_t i = 0; i < s->n_sections; i++) {
-		v = &s->sections[i].v[MS_O_ENDPOINT];
-		if (v->value) {
-			n = ms_settings_normalize_endpoint(v->value);
-			if (!n)
-				return MS_ENOMEM;
+		rc = ms_settings_clean_path_in_repo(&n, v->value);
+		if (!rc) {
 			free(v->value);
 			v->value = n;
 		}
 	}
-	return MS_OK;
+	return rc;
 }
 
 static void warn_token_file(const char *path)
