@@ -353,6 +353,35 @@ static int msgit_mkdirs(const char *path)
 	return rc;
 }
 
+/*
+ * No delta search when packing for a push: model files are not deltas of
+ * each other, and libgit2 would spend seconds per thousand small files on
+ * it.  libgit2 1.5 takes the "big file" limit (objects above it are never
+ * deltified) from pack.deltaCacheSize, later versions from
+ * pack.bigFileThreshold: set both.  Only pack settings, no credentials.
+ */
+static void msgit_tune_cache(const struct ms_host *h, git_repository *repo)
+{
+	static const char *const keys[] = {"pack.deltaCacheSize",
+					   "pack.bigFileThreshold", NULL};
+	git_config *cfg = NULL;
+	int64_t v;
+	size_t i;
+
+	if (git_repository_config(&cfg, repo) < 0)
+		goto out;
+	for (i = 0; keys[i] != NULL; i++) {
+		if (git_config_get_int64(&v, cfg, keys[i]) == 0 && v == 1)
+			continue;
+		if (git_config_set_int64(cfg, keys[i], 1) < 0)
+			h->log(h, MS_LOG_VERBOSE, "cannot set %s in the cache "
+			       "repository", keys[i]);
+	}
+out:
+	git_error_clear();
+	git_config_free(cfg);
+}
+
 static int msgit_open_cache(struct msgit_target *t, git_repository **out)
 {
 	const struct ms_host *h = t->host;
@@ -371,10 +400,12 @@ static int msgit_open_cache(struct msgit_target *t, git_repository **out)
 	gerr = git_repository_open_bare(out, path);
 	if (gerr < 0)
 		gerr = git_repository_init(out, path, 1);
-	if (gerr < 0)
+	if (gerr < 0) {
 		rc = msgit_fail(t, gerr, "cannot open the cache repository");
-	else
-		h->log(h, MS_LOG_VERBOSE, "cache repository: %s", path);
+		goto out;
+	}
+	msgit_tune_cache(h, *out);
+	h->log(h, MS_LOG_VERBOSE, "cache repository: %s", path);
 out:
 	free(path);
 	return rc;
