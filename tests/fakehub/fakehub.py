@@ -5,6 +5,7 @@
 Usage:
   fakehub.py --port 0 --data DIR --token TOKEN [--log FILE] [--fault SPEC ...]
              [--blob-store-url URL --blob-store-dir DIR] [--user NAME]
+             [--deny-token-delete]
 
 Binds 127.0.0.1 only and prints its base URL (http://127.0.0.1:PORT) as the
 first line on stdout.  SIGTERM/SIGINT stop it with exit status 0.
@@ -50,6 +51,7 @@ import errno
 import fnmatch
 import hashlib
 import http.server
+import io
 import json
 import os
 import re
@@ -181,6 +183,18 @@ def merge_gitattributes(old, add_paths, remove_paths):
     return new.encode("utf-8")
 
 
+def strict_path(p):
+    """p itself when it is an allowed repo path already in normal form;
+    else ValueError (a path the hub would have to normalise is refused:
+    clients must not depend on normalisation)."""
+    norm = normalise_path(p)
+    if norm != p:
+        raise ValueError("not in normal form (an empty or '.' component: "
+                         "'./', '//' or a trailing '/'); the normal form "
+                         "is %r" % norm)
+    return p
+
+
 def normalise_path(p):
     """Normalise a repo path; raise ValueError on a forbidden one."""
     if not isinstance(p, str) or p == "":
@@ -286,6 +300,8 @@ class Hub:
             raise SystemExit("--blob-store-url and --blob-store-dir go "
                              "together")
         self.faults = [Fault(s) for s in args.fault or []]
+        self.deny_token_delete = bool(getattr(args, "deny_token_delete",
+                                              False))
         self.fault_lock = threading.Lock()
         self.log_file = open(args.log, "a", encoding="utf-8") \
             if args.log else None
@@ -324,6 +340,13 @@ class Hub:
 
     def blob_store_path(self, oid):
         return os.path.join(self.blob_dir, "objects", oid)
+
+    def upload_ticket(self, oid):
+        """Bearer credential for PUT /lfs-upload/<oid> only, handed to
+        git-lfs clients (which authenticate with Basic) in the batch
+        answer's header.Authorization."""
+        return "lfsput-" + hashlib.sha256(("fakehub-lfs-upload:%s:%s" % (
+            self.token, oid)).encode()).hexdigest()[:40]
 
     def upload_href(self, oid, size):
         if self.blob_url:
@@ -528,11 +551,15 @@ class Hub:
     def commit_changes(self, owner, name, branch, changes, message,
                        fault_refs=None):
         """Apply changes {path: None | ('normal', bytes) | ('lfs', oid,
-        size)} on branch atomically; returns the new commit id."""
+        size)} on branch atomically; returns (commit id, changed).  A new
+        branch starts from the default branch's head (HEAD's branch) when
+        that exists.  A commit that leaves the tree as it was makes no
+        commit: the current head comes back with changed False."""
         gitdir = self.repo_dir(owner, name)
         with self.lock_for(("repo", owner, name)):
             old = self.resolve_branch(gitdir, branch)
-            entries = self.tree_entries(gitdir, old)
+            base = old if old else self.default_head(gitdir)
+            entries = self.tree_entries(gitdir, base)
             files = {p: e for p, e in entries.items() if e[1] != "tree"}
             add_lfs, rm_lfs = [], []
             for path, ch in changes.items():
@@ -553,6 +580,15 @@ class Hub:
                 data = ch[1] if ch[0] == "normal" else make_pointer(ch[1],
                                                                     ch[2])
                 new_blobs[path] = data
+            if ".gitattributes" in changes:
+                # the commit deletes or rewrites .gitattributes: keep the
+                # lines of every lfs path that stays, or those pointers
+                # would be checked out as text
+                small = [(e[2], e[3]) for e in final.values()
+                         if e[1] == "blob" and e[3] <= POINTER_MAX]
+                infos = self.blob_infos(gitdir, small)
+                add_lfs += [p for p, e in final.items()
+                            if e[2] in infos and infos[e[2]][0]]
             ga_old = None
             if ".gitattributes" in new_blobs:
                 ga_old = new_blobs[".gitattributes"]
@@ -595,9 +631,21 @@ class Hub:
             finally:
                 if os.path.exists(index):
                     os.unlink(index)
+            if base and tree == git(gitdir, "rev-parse", base + "^{tree}"
+                                    ).stdout.decode().strip():
+                # nothing changes: no empty commit
+                if not old:
+                    p = git(gitdir, "update-ref", "-m", "fakehub branch",
+                            "refs/heads/" + branch, base, ZERO_OID,
+                            check=False)
+                    if p.returncode != 0:
+                        raise HubError(500, "Could not update refs: %s; "
+                                       "please try again" %
+                                       p.stderr.decode().strip())
+                return base, False
             args = ["commit-tree", tree]
-            if old:
-                args += ["-p", old]
+            if base:
+                args += ["-p", base]
             now = "%d +0000" % int(time.time())
             cenv = {"GIT_AUTHOR_NAME": self.user,
                     "GIT_AUTHOR_EMAIL": self.email,
@@ -615,7 +663,15 @@ class Hub:
                                "again" % p.stderr.decode().strip())
             self.fix_head(gitdir, branch)
             self.touch_repo(owner, name)
-            return commit
+            return commit, True
+
+    def default_head(self, gitdir):
+        """Head commit of the default branch (what HEAD names), or None."""
+        p = git(gitdir, "symbolic-ref", "-q", "HEAD", check=False)
+        ref = p.stdout.decode().strip()
+        if p.returncode != 0 or not ref.startswith("refs/heads/"):
+            return None
+        return self.resolve_branch(gitdir, ref[len("refs/heads/"):])
 
     def resolve_branch(self, gitdir, branch):
         p = git(gitdir, "rev-parse", "--verify", "-q",
@@ -778,6 +834,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def version_string(self):
+        # the base class appends " " + sys_version: no trailing space
+        return self.server_version
+
     def handle_expect_100(self):
         # Send "100 Continue" lazily, when the body is first read; a request
         # refused before that gets its final answer instead.
@@ -814,9 +874,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         kinds, ok = [], True
         a = self.headers.get("Authorization") or ""
         user = None
+        self.bearer = self.cookie = None
         if a[:7].lower() == "bearer ":
             kinds.append("bearer")
-            ok = ok and a[7:].strip() == hub.token
+            self.bearer = a[7:].strip()
+            ok = ok and self.bearer == hub.token
         elif a[:6].lower() == "basic ":
             kinds.append("basic")
             try:
@@ -836,6 +898,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     cookie = v
         if cookie is not None:
             kinds.append("cookie")
+            self.cookie = cookie
             ok = ok and cookie == hub.token
         if not kinds:
             ok = False
@@ -902,22 +965,74 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body.update(top)
         self.send_json(200, body)
 
-    def send_file(self, path, ctype="application/octet-stream"):
-        size = os.path.getsize(path)
+    def parse_range(self, size):
+        """The Range header against a body of size bytes: None (serve it
+        all), (first, last) inclusive, or "unsatisfiable".  Only one
+        bytes range is honoured; anything else (several ranges, other
+        units, first > last) is ignored, as RFC 9110 allows."""
+        h = self.headers.get("Range")
+        if h is None:
+            return None
+        m = re.match(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", h)
+        if not m or m.group(1) == m.group(2) == "":
+            return None
+        a, b = m.groups()
+        if a == "":                     # suffix: the last b bytes
+            n = int(b)
+            if n == 0 or size == 0:
+                return "unsatisfiable"
+            return max(0, size - n), size - 1
+        a = int(a)
+        if b != "" and int(b) < a:
+            return None
+        if a >= size:
+            return "unsatisfiable"
+        return a, size - 1 if b == "" else min(int(b), size - 1)
+
+    def send_content(self, size, opener, ctype="application/octet-stream"):
+        """Serve size bytes from opener() (a binary file object), honouring
+        a single-range Range header (206 / 416); always Accept-Ranges."""
+        rng = self.parse_range(size)
+        hdrs = [("Accept-Ranges", "bytes")]
+        if rng == "unsatisfiable":
+            self.extra["range"] = self.headers.get("Range")
+            raise HubError(416, "requested range not satisfiable (size %d)"
+                           % size, headers=hdrs + [
+                               ("Content-Range", "bytes */%d" % size)])
+        status, start, length = 200, 0, size
+        if rng is not None:
+            status, start, length = 206, rng[0], rng[1] - rng[0] + 1
+            hdrs.append(("Content-Range", "bytes %d-%d/%d" % (
+                rng[0], rng[1], size)))
+            self.extra["range"] = self.headers.get("Range")
         self._prepare_response()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(size))
+        self.send_header("Content-Length", str(length))
         self.send_header("X-Request-ID", self.rid)
+        for k, v in hdrs:
+            self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.status = 200
-        self.resp_bytes = size
+        self.status = status
+        self.resp_bytes = length
         self.finish_record(self.fault_spec)
         self.end_headers()
-        if self.command != "HEAD":
-            with open(path, "rb") as f:
-                shutil.copyfileobj(f, self.wfile, 4 * CHUNK)
+        if self.command == "HEAD" or length == 0:
+            return
+        with opener() as f:
+            f.seek(start)
+            left = length
+            while left:
+                b = f.read(min(left, 4 * CHUNK))
+                if not b:
+                    raise RuntimeError("file shrank while being served")
+                self.wfile.write(b)
+                left -= len(b)
+
+    def send_file(self, path, ctype="application/octet-stream"):
+        self.send_content(os.path.getsize(path), lambda: open(path, "rb"),
+                          ctype)
 
     def json_body(self):
         raw = self.body.read_all()
@@ -1060,13 +1175,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("GET", r"^/api/v1/models/([^/]+)/([^/]+)/commits$", "h_commits"),
         ("POST", r"^/api/v1/models/([^/]+)/([^/]+)/repo/tag$", "h_tag"),
         ("DELETE", r"^/api/v1/models/([^/]+)/([^/]+)/file$", "h_delete"),
+        ("GET", r"^/api/v1/repos/internalAccelerationInfo$",
+         "h_accel_info"),
     ]
     ROUTES = [(m, re.compile(r), f) for m, r, f in ROUTES]
 
     def route(self):
+        api = self.upath.startswith(("/api/", "/openapi/"))
         m = self.GIT_RE.match(self.upath)
-        if m and not self.upath.startswith(("/api/", "/openapi/")):
+        if m and not api:
             return self.git_route(m.group(1), m.group(2), m.group(3) or "/")
+        if api and ("basic" in self.auth_kinds or
+                    "other" in self.auth_kinds):
+            # Appendix A: the API takes Bearer or the m_session_id cookie
+            # only; anything else is 401 (Basic is for the git routes)
+            self.auth_ok = False
+            msg = "authentication failed: the API accepts only a Bearer " \
+                "token or the m_session_id cookie, not %s" % (
+                    "HTTP Basic" if "basic" in self.auth_kinds else
+                    "this Authorization scheme")
+            if self.upath.startswith("/openapi/"):
+                return self.send_json(401, {
+                    "success": False, "code": 401, "message": msg,
+                    "request_id": self.rid, "data": None}, headers=[
+                        ("WWW-Authenticate", 'Bearer realm="fakehub"')])
+            raise HubError(401, msg)
         allowed = False
         for meth, rx, fn in self.ROUTES:
             mm = rx.match(self.upath)
@@ -1089,15 +1222,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise HubError(400, "invalid repo id %r" % (owner + "/" + name))
 
     def repo_for_read(self, owner, name):
-        meta = self.hub.repo_meta(owner, name)
-        if meta is None:
-            if self.auth_kinds and not self.auth_ok:
-                self.require_auth()
-            raise HubError(404, "model %s/%s not found" % (owner, name))
+        """Presented but wrong credentials: 401.  Absent repo, or a
+        private one read without credentials: 404 (protocol 3.1)."""
         if self.auth_kinds and not self.auth_ok:
             self.require_auth()
-        if meta.get("Visibility", 5) == 1 and not self.auth_ok:
-            self.require_auth()
+        meta = self.hub.repo_meta(owner, name)
+        if meta is None or (meta.get("Visibility", 5) == 1 and
+                            not self.auth_ok):
+            raise HubError(404, "model %s/%s not found" % (owner, name))
         return meta
 
     def repo_for_write(self, owner, name):
@@ -1226,6 +1358,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.ok({"objects": out})
 
     def h_blob_put(self, oid):
+        # Bearer or cookie only (no Basic); the Bearer may also be the
+        # upload ticket the git-lfs batch API handed out for this oid
+        kinds = self.auth_kinds
+        good = bool(kinds) and not ("basic" in kinds or "other" in kinds)
+        if self.bearer is not None and self.bearer not in (
+                self.hub.token, self.hub.upload_ticket(oid)):
+            good = False
+        if self.cookie is not None and self.cookie != self.hub.token:
+            good = False
+        self.auth_ok = good
         self.require_auth()
         b = self.body
         if b.length is None:
@@ -1302,8 +1444,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 good, why = self.hub.ensure_object(ch[1], ch[2])
                 if not good:
                     raise HubError(400, "%s: %s" % (path, why))
-        commit = self.hub.commit_changes(owner, name, revision, changes, msg)
+        commit, changed = self.hub.commit_changes(owner, name, revision,
+                                                  changes, msg)
         self.extra["commit"] = commit
+        if not changed:
+            self.extra["unchanged"] = True
         self.ok({"oid": commit, "Revision": revision})
 
     def validate_action(self, i, a):
@@ -1319,7 +1464,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if typ not in ("normal", "lfs"):
             raise HubError(400, "action %d: unknown type %r" % (i, typ))
         try:
-            path = normalise_path(a["path"])
+            path = strict_path(a["path"])
         except ValueError as e:
             raise HubError(400, "action %d: invalid path %r: %s" % (
                 i, a["path"], e))
@@ -1354,16 +1499,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return path, ("lfs", oid, size)
 
     def h_delete(self, owner, name):
+        self.require_auth()
+        if self.hub.deny_token_delete:
+            # protocol 5.2: the hub may refuse token-based deletions
+            raise HubError(401, "this access token no longer supports "
+                           "deleting files; delete them on the website "
+                           "instead")
         self.repo_for_write(owner, name)
         fp = self.q("FilePath")
         rev = self.q("Revision") or "master"
         try:
-            path = normalise_path(fp)
+            path = strict_path(fp)
         except ValueError as e:
             raise HubError(400, "invalid FilePath %r: %s" % (fp, e))
-        commit = self.hub.commit_changes(owner, name, rev, {path: None},
-                                         "Delete %s" % path)
+        commit, _ = self.hub.commit_changes(owner, name, rev, {path: None},
+                                            "Delete %s" % path)
         self.ok({"oid": commit})
+
+    def h_accel_info(self):
+        if self.auth_kinds and not self.auth_ok:
+            self.require_auth()
+        self.ok({"InternalRegionQueryAddress": ""})
 
     # -- handlers: reading
     def read_commit(self, owner, name, rev):
@@ -1430,8 +1586,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not os.path.exists(p):
                 raise HubError(404, "LFS object of %r missing" % path)
             return self.send_file(p)
-        self.send(200, self.hub.read_blob(gitdir, e[2]),
-                  ctype="application/octet-stream")
+        data = self.hub.read_blob(gitdir, e[2])
+        self.send_content(len(data), lambda: io.BytesIO(data))
 
     def h_revisions(self, owner, name):
         self.repo_for_read(owner, name)
@@ -1664,7 +1820,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         up = {"href": hub.upload_href(oid, size),
                               "expires_in": 3600}
                         if not hub.blob_url:
-                            up["header"] = dict(hdr)
+                            up["header"] = {"Authorization": "Bearer " +
+                                            hub.upload_ticket(oid)}
                         o["actions"] = {"upload": up, "verify": {
                             "href": base + "/verify", "header": dict(hdr),
                             "expires_in": 3600}}
@@ -1791,6 +1948,10 @@ def main(argv=None):
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--blob-store-url")
     ap.add_argument("--blob-store-dir")
+    ap.add_argument("--deny-token-delete", action="store_true",
+                    help="DELETE .../file answers 401 (the token no "
+                    "longer supports deletion); delete actions in commits "
+                    "stay allowed")
     args = ap.parse_args(argv)
     try:
         hub = Hub(args)

@@ -352,17 +352,40 @@ class TestRepos(HubCase):
         self.assertLegacyError(r, 400)
 
     def test_private_repo_reads_need_auth(self):
+        """Protocol 3.1: a private repo seen without credentials looks like
+        404; presented but wrong credentials are 401."""
         o, n = self.new_repo(visibility=1)
-        r = self.commit(o, n, [normal("a.txt", b"secret\n")])
+        big = os.urandom(3000)
+        self.assertEqual(self.put_blob(big).status, 200)
+        r = self.commit(o, n, [normal("a.txt", b"secret\n"),
+                               lfs("w.bin", big)])
         self.assertEqual(r.status, 200, r.body)
-        self.assertLegacyError(self.request(
-            "GET", "/api/v1/models/%s/%s" % (o, n), auth=None), 401)
-        self.assertLegacyError(self.request(
-            "GET", "/api/v1/models/%s/%s/repo/files?Revision=master"
-            "&Recursive=True" % (o, n), auth=None), 401)
-        self.assertLegacyError(self.request(
-            "GET", "/api/v1/models/%s/%s/repo?Revision=master&FilePath=a.txt"
-            % (o, n), auth=None), 401)
+        reads = ["/api/v1/models/%s/%s" % (o, n),
+                 "/api/v1/models/%s/%s/repo/files?Revision=master"
+                 "&Recursive=True" % (o, n),
+                 "/api/v1/models/%s/%s/repo?Revision=master&FilePath=a.txt"
+                 % (o, n),
+                 "/api/v1/models/%s/%s/revisions" % (o, n),
+                 "/api/v1/models/%s/%s/commits?Ref=master" % (o, n),
+                 "/lfs-download/%s/%s/%s" % (o, n, sha(big))]
+        for path in reads:
+            self.assertLegacyError(self.request("GET", path, auth=None), 404)
+            self.assertLegacyError(self.request("GET", path, token="bad"),
+                                   401)
+            self.assertEqual(self.request("GET", path).status, 200, path)
+        r = self.request("GET", "/openapi/v1/models/%s/%s" % (o, n),
+                         auth=None)
+        self.assertEqual(r.status, 404)
+        self.assertFalse(r.json()["success"])
+        r = self.request("GET", "/openapi/v1/models/%s/%s" % (o, n),
+                         auth="cookie", token="bad")
+        self.assertEqual(r.status, 401)
+        # the git route keeps its Basic challenge (git needs it to ask for
+        # credentials)
+        r = self.request("GET", "/%s/%s.git/info/refs?service="
+                         "git-upload-pack" % (o, n), auth=None)
+        self.assertEqual(r.status, 401)
+        self.assertIn("Basic", r.header("WWW-Authenticate"))
         r = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
                          "&FilePath=a.txt" % (o, n), auth="cookie")
         self.assertEqual((r.status, r.body), (200, b"secret\n"))
@@ -594,10 +617,26 @@ class TestCommit(HubCase):
         self.assertEqual(ga, "*.txt text\n/w.bin filter=lfs diff=lfs "
                          "merge=lfs -text\n")
 
-    def test_path_normalised(self):
+    def test_path_not_normal_refused(self):
+        """A path the hub would have to normalise is refused (400), never
+        silently normalised."""
         o, n = self.new_repo()
-        r = self.commit(o, n, [normal("./a//b/./c.txt", b"x")])
+        for bad in ("./a.txt", "a//b.txt", "a/", "sub/", "a/./b.txt",
+                    "./a//b/./c.txt", "a\\b.txt", "dir\\", "."):
+            msg = self.assertRefused(o, n, [normal("ok.txt", b"fine"),
+                                            normal(bad, b"x")])
+            self.assertIn(repr(bad), msg)
+            if "\\" in bad:
+                self.assertIn("backslash", msg)
+            elif bad != ".":
+                self.assertIn("normal form", msg)
+        r = self.commit(o, n, [normal("a/b/c.txt", b"x")])
         self.assertEqual(r.status, 200, r.body)
+        self.assertIn("a/b/c.txt", self.files(o, n))
+        r = self.request("DELETE", "/api/v1/models/%s/%s/file?FilePath=./a/"
+                         "b/c.txt&Revision=master" % (o, n))
+        self.assertLegacyError(r, 400)
+        self.assertIn("normal form", r.json()["Message"])
         self.assertIn("a/b/c.txt", self.files(o, n))
 
     def assertRefused(self, o, n, actions, status=400, rev="master"):
@@ -683,7 +722,12 @@ class TestCommit(HubCase):
         c2 = self.commit(o, n, [normal("b", b"b")], rev="dev",
                          msg="on dev").json()["Data"]["oid"]
         self.assertNotEqual(c1, c2)
-        self.assertEqual(set(self.files(o, n, rev="dev")), {"b"})
+        # a new branch starts from the default branch's head
+        self.assertEqual(set(self.files(o, n, rev="dev")), {"a", "b"})
+        parent = subprocess.run(["git", "--git-dir=" + self.gitdir(o, n),
+                                 "rev-parse", c2 + "^"],
+                                stdout=subprocess.PIPE)
+        self.assertEqual(parent.stdout.decode().strip(), c1)
         self.assertEqual(set(self.files(o, n, rev=c1)), {"a"})
         r = self.request("POST", "/api/v1/models/%s/%s/repo/tag" % (o, n),
                          {"TagName": "v1.0", "Ref": "master"})
@@ -1097,7 +1141,20 @@ class TestGit(GitCase):
         self.assertNotIn("actions", got[sha(have)])
         up = got[sha(miss)]["actions"]["upload"]
         self.assertTrue(up["href"].startswith(self.hub.url))
-        self.assertTrue(up["header"]["Authorization"].startswith("Basic "))
+        # the hub href takes no Basic: the header is an upload ticket
+        self.assertRegex(up["header"]["Authorization"],
+                         r"^Bearer lfsput-[0-9a-f]{40}$")
+        u = urllib.parse.urlsplit(up["href"])
+        r = self.request("PUT", u.path + "?" + u.query, body=miss,
+                         auth="basic")
+        self.assertLegacyError(r, 401)
+        # the ticket is for that object only
+        r = self.request("PUT", "/lfs-upload/%s" % sha(have), body=have,
+                         headers=up["header"], auth=None)
+        self.assertLegacyError(r, 401)
+        r = self.request("GET", "/api/v1/models/%s/%s" % (o, n),
+                         headers=up["header"], auth=None)
+        self.assertLegacyError(r, 401)
         # PUT with exactly the given href and header, then verify
         u = urllib.parse.urlsplit(up["href"])
         r = self.request("PUT", u.path + "?" + u.query, body=miss,
@@ -1336,6 +1393,281 @@ class TestVerify(GitCase):
                                        "--revision", "nobranch", token=TOKEN)
         self.assertEqual(rc, 2)
         self.assertNotIn(TOKEN, out + err)
+
+
+# ------------------------------------------- fidelity fixes (issue 3 f/u)
+
+class TestRange(HubCase):
+    """Range on every file-serving path (the SDK's parallel downloader
+    needs 206 + Content-Range)."""
+
+    def paths(self):
+        o, n = self.new_repo()
+        big = os.urandom(3000)
+        small = bytes(range(256)) * 2
+        self.assertEqual(self.put_blob(big).status, 200)
+        self.assertEqual(self.commit(o, n, [lfs("w.bin", big),
+                                            normal("s.txt", small)]).status,
+                         200)
+        return [("/api/v1/models/%s/%s/repo?Revision=master&FilePath=w.bin"
+                 % (o, n), big),
+                ("/lfs-download/%s/%s/%s" % (o, n, sha(big)), big),
+                ("/api/v1/models/%s/%s/repo?Revision=master&FilePath=s.txt"
+                 % (o, n), small)]
+
+    def test_ranges(self):
+        for path, data in self.paths():
+            size = len(data)
+            r = self.request("GET", path, auth=None)
+            self.assertEqual((r.status, r.body), (200, data), path)
+            self.assertEqual(r.header("Accept-Ranges"), "bytes")
+            self.assertIsNone(r.header("Content-Range"))
+            for rng, a, b in (("bytes=0-99", 0, 99),
+                              ("bytes=100-", 100, size - 1),
+                              ("bytes=%d-%d" % (size - 5, size + 50),
+                               size - 5, size - 1),
+                              ("bytes=-10", size - 10, size - 1),
+                              ("bytes=7-7", 7, 7)):
+                r = self.request("GET", path, auth=None,
+                                 headers={"Range": rng})
+                self.assertEqual(r.status, 206, (path, rng))
+                self.assertEqual(r.header("Content-Range"),
+                                 "bytes %d-%d/%d" % (a, b, size))
+                self.assertEqual(r.header("Accept-Ranges"), "bytes")
+                self.assertEqual(int(r.header("Content-Length")), b - a + 1)
+                self.assertEqual(r.body, data[a:b + 1], (path, rng))
+            for rng in ("bytes=%d-" % size, "bytes=%d-%d" % (size + 1,
+                                                              size + 9)):
+                r = self.request("GET", path, auth=None,
+                                 headers={"Range": rng})
+                self.assertEqual(r.status, 416, (path, rng))
+                self.assertEqual(r.header("Content-Range"),
+                                 "bytes */%d" % size)
+            # several ranges / other units: ignored, the whole body
+            r = self.request("GET", path, auth=None,
+                             headers={"Range": "bytes=0-1,5-6"})
+            self.assertEqual((r.status, r.body), (200, data))
+
+    def test_parallel_download_reassembles(self):
+        path, data = self.paths()[0]
+        parts = [None] * 4
+        step = (len(data) + 3) // 4
+
+        def get(i):
+            a, b = i * step, min(len(data), (i + 1) * step) - 1
+            r = self.request("GET", path, auth=None,
+                             headers={"Range": "bytes=%d-%d" % (a, b)})
+            parts[i] = r.body if r.status == 206 else b"!"
+        ts = [threading.Thread(target=get, args=(i,)) for i in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(b"".join(parts), data)
+
+    def test_git_lfs_download_href_range(self):
+        o, n = self.new_repo()
+        data = os.urandom(2000)
+        self.put_blob(data)
+        self.commit(o, n, [lfs("w.bin", data)])
+        r = self.request("POST", "/%s/%s.git/info/lfs/objects/batch" % (o, n),
+                         {"operation": "download", "objects": [
+                             {"oid": sha(data), "size": len(data)}]},
+                         headers={"Accept": fakehub.LFS_MEDIA}, auth=None)
+        href = r.json()["objects"][0]["actions"]["download"]["href"]
+        r = self.request("GET", urllib.parse.urlsplit(href).path, auth=None,
+                         headers={"Range": "bytes=1000-"})
+        self.assertEqual((r.status, r.body), (206, data[1000:]))
+
+
+class TestApiAuth(HubCase):
+    """Appendix A: the API takes Bearer or the m_session_id cookie only."""
+
+    def test_basic_refused_on_api_and_openapi(self):
+        o, n = self.new_repo()
+        self.assertEqual(self.commit(o, n, [normal("a", b"a")]).status, 200)
+        for tok in (TOKEN, "bad"):
+            for method, path, body in (
+                    ("GET", "/api/v1/models/%s/%s" % (o, n), None),
+                    ("GET", "/api/v1/models/%s/%s/repo/files?Revision=master"
+                     % (o, n), None),
+                    ("POST", "/api/v1/models", {"Path": "alice",
+                                                "Name": "viabasic"}),
+                    ("POST", "/api/v1/repos/models/%s/%s/commit/master" % (
+                        o, n), {"commit_message": "m",
+                                "actions": [normal("b", b"b")]}),
+                    ("POST", "/api/v1/repos/models/%s/%s/info/lfs/objects/"
+                     "batch" % (o, n), {"operation": "upload",
+                                        "objects": []}),
+                    ("POST", "/api/v1/login", {"AccessToken": TOKEN}),
+                    ("GET", "/api/v1/repos/internalAccelerationInfo", None)):
+                r = self.request(method, path, body, auth="basic", token=tok)
+                self.assertLegacyError(r, 401)
+            r = self.request("GET", "/openapi/v1/users/me", auth="basic",
+                             token=tok)
+            self.assertEqual(r.status, 401)
+            self.assertFalse(r.json()["success"])
+            r = self.request("GET", "/openapi/v1/models/%s/%s" % (o, n),
+                             auth="basic", token=tok)
+            self.assertEqual(r.status, 401)
+        r = self.request("GET", "/api/v1/models/%s/%s" % (o, n),
+                         headers={"Authorization": "Token " + TOKEN},
+                         auth=None)
+        self.assertLegacyError(r, 401)
+        self.assertFalse(os.path.exists(self.gitdir("alice", "viabasic")))
+        self.assertEqual(set(self.files(o, n)), {"a"})
+        # Basic next to a valid cookie is still refused
+        r = self.request("GET", "/api/v1/models/%s/%s" % (o, n), auth="basic",
+                         headers={"Cookie": "m_session_id=" + TOKEN})
+        self.assertLegacyError(r, 401)
+
+    def test_blob_put_bearer_or_cookie_only(self):
+        data = os.urandom(500)
+        self.assertLegacyError(self.put_blob(data, auth="basic"), 401)
+        self.assertFalse(os.path.exists(os.path.join(
+            self.hub.data, "lfs", "objects", sha(data)[:2], sha(data)[2:4],
+            sha(data))))
+        self.assertEqual(self.put_blob(data, auth="cookie").status, 200)
+        self.assertEqual(self.put_blob(data, auth="bearer").status, 200)
+
+    def test_internal_acceleration_info(self):
+        for auth in (None, "both"):
+            r = self.request("GET", "/api/v1/repos/internalAccelerationInfo",
+                             auth=auth)
+            self.assertEqual(r.status, 200, r.body)
+            j = r.json()
+            self.assertEqual((j["Code"], j["Success"]), (200, True))
+            self.assertEqual(j["Data"], {"InternalRegionQueryAddress": ""})
+        r = self.request("GET", "/api/v1/repos/internalAccelerationInfo",
+                         token="bad")
+        self.assertLegacyError(r, 401)
+
+    def test_server_header(self):
+        r = self.request("GET", "/api/v1/repos/internalAccelerationInfo")
+        self.assertEqual(r.header("Server"), "fakehub/1")
+
+
+class TestDenyTokenDelete(HubCase):
+    hub_args = ("--deny-token-delete",)
+
+    def test_delete_endpoint_refused_commit_delete_allowed(self):
+        o, n = self.new_repo()
+        self.assertEqual(self.commit(o, n, [normal("a", b"a"),
+                                            normal("b", b"b")]).status, 200)
+        r = self.request("DELETE", "/api/v1/models/%s/%s/file?FilePath=a&"
+                         "Revision=master" % (o, n), auth="both")
+        self.assertLegacyError(r, 401)
+        self.assertIn("no longer supports", r.json()["Message"])
+        self.assertEqual(set(self.files(o, n)), {"a", "b"})
+        r = self.commit(o, n, [delete("a")])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(set(self.files(o, n)), {"b"})
+
+
+class TestCommitSemantics(GitCase):
+    def test_identical_recommit_makes_no_commit(self):
+        o, n = self.new_repo()
+        big = os.urandom(2000)
+        self.put_blob(big)
+        acts = [normal("a.txt", b"a"), lfs("w.bin", big)]
+        c1 = self.commit(o, n, acts).json()["Data"]["oid"]
+        r = self.commit(o, n, acts, msg="again")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["Data"]["oid"], c1)
+        gd = self.gitdir(o, n)
+        cnt = subprocess.run(["git", "--git-dir=" + gd, "rev-list", "--count",
+                              "master"], stdout=subprocess.PIPE)
+        self.assertEqual(cnt.stdout.strip(), b"1")
+        self.assertTrue([x for x in self.hub.log()
+                         if x.get("commit_message") == "again"][-1]
+                        .get("unchanged"))
+        # an identical commit to a new branch: the branch, no commit
+        r = self.commit(o, n, [normal("a.txt", b"a")], rev="same")
+        self.assertEqual(r.json()["Data"]["oid"], c1)
+        head = subprocess.run(["git", "--git-dir=" + gd, "rev-parse",
+                               "refs/heads/same"], stdout=subprocess.PIPE)
+        self.assertEqual(head.stdout.decode().strip(), c1)
+        # a real change still commits
+        c2 = self.commit(o, n, [normal("a.txt", b"b")]).json()["Data"]["oid"]
+        self.assertNotEqual(c2, c1)
+
+    def check_attr(self, o, n, paths):
+        dest = os.path.join(self.tmp, "attr-%s-%s" % (n, os.urandom(2).hex()))
+        self.clone("%s/%s/%s.git" % (self.hub.url, o, n), dest)
+        p = self.git("check-attr", "filter", "--", *paths, cwd=dest)
+        return {ln.rsplit(": ", 2)[0]: ln.rsplit(": ", 1)[1]
+                for ln in p.stdout.decode().splitlines()}, dest
+
+    def test_gitattributes_delete_keeps_lfs_lines(self):
+        o, n = self.new_repo()
+        b1, b2 = os.urandom(1500), os.urandom(1600)
+        self.put_blob(b1)
+        self.put_blob(b2)
+        self.assertEqual(self.commit(o, n, [
+            lfs("w.bin", b1), lfs("sub/x y.bin", b2),
+            normal("keep.txt", b"k")]).status, 200)
+        r = self.commit(o, n, [delete(".gitattributes")])
+        self.assertEqual(r.status, 200, r.body)
+        attrs, dest = self.check_attr(o, n, ["w.bin", "sub/x y.bin",
+                                             "keep.txt"])
+        self.assertEqual(attrs, {"w.bin": "lfs", "sub/x y.bin": "lfs",
+                                 "keep.txt": "unspecified"})
+        with open(os.path.join(dest, "w.bin"), "rb") as f:
+            self.assertEqual(f.read(), b1)
+        # a user .gitattributes replacing the hub's keeps the lfs lines
+        r = self.commit(o, n, [normal(".gitattributes", b"*.txt text\n")])
+        self.assertEqual(r.status, 200, r.body)
+        ga = self.request("GET", "/api/v1/models/%s/%s/repo?Revision=master"
+                          "&FilePath=.gitattributes" % (o, n)).body.decode()
+        self.assertTrue(ga.startswith("*.txt text\n"), ga)
+        attrs, _ = self.check_attr(o, n, ["w.bin", "sub/x y.bin"])
+        self.assertEqual(set(attrs.values()), {"lfs"})
+        # deleting it with the last lfs files leaves no .gitattributes
+        r = self.commit(o, n, [delete(".gitattributes"), delete("w.bin"),
+                               delete("sub/x y.bin")])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(set(self.files(o, n)), {"keep.txt"})
+
+    def test_verify_reports_pointer_without_lfs_filter(self):
+        """A repo (made by a push) with a pointer but no .gitattributes:
+        verify.sh must report it even when the bytes compare equal."""
+        o, n = self.new_repo()
+        data = os.urandom(2500)
+        self.assertEqual(self.put_blob(data).status, 200)
+        ptr = fakehub.make_pointer(sha(data), len(data))
+        work = os.path.join(self.tmp, "noattr-" + n)
+        self.git("init", "-q", work)
+        write_tree(work, {"w.bin": ptr, "a.txt": b"a\n"})
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "pointer, no attributes", cwd=work)
+        self.git_c("push", "-q", "%s/%s/%s.git" % (self.hub.url, o, n),
+                   "master", cwd=work)
+        env = dict(self.env)
+        env.pop("MODELSCOPE_API_TOKEN", None)
+        for content in (data, ptr):
+            folder = os.path.join(self.tmp, "noattr-folder-%s-%d" % (
+                n, len(content)))
+            write_tree(folder, {"w.bin": content, "a.txt": b"a\n"})
+            p = subprocess.run(["bash", VERIFY, self.hub.url, o + "/" + n,
+                                folder], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            out = p.stdout.decode()
+            self.assertEqual(p.returncode, 1, out + p.stderr.decode())
+            self.assertIn("not lfs-tracked: w.bin", out)
+            self.assertNotIn("a.txt", out)
+        # with the attributes line it is clean
+        write_tree(work, {".gitattributes":
+                          b"/w.bin filter=lfs diff=lfs merge=lfs -text\n"})
+        self.git("add", "-A", cwd=work)
+        self.git("commit", "-q", "-m", "attributes", cwd=work)
+        self.git_c("push", "-q", "%s/%s/%s.git" % (self.hub.url, o, n),
+                   "master", cwd=work)
+        folder = os.path.join(self.tmp, "noattr-folder-%s-%d" % (n,
+                                                                 len(data)))
+        p = subprocess.run(["bash", VERIFY, self.hub.url, o + "/" + n,
+                            folder], env=env, stdout=subprocess.PIPE)
+        self.assertEqual((p.returncode, p.stdout.decode().strip()),
+                         (0, "2 files identical"))
 
 
 # ------------------------------------------------- official SDK (optional)

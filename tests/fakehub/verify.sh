@@ -18,12 +18,15 @@
 # The token, if any, is read from MODELSCOPE_API_TOKEN and handed to git and
 # git-lfs through a credential helper (user oauth2); it is never printed.
 # The root .gitattributes of the repo is neither compared nor an "extra".
+# Every git-lfs pointer file of the clone (under PATH_IN_REPO) must have the
+# lfs filter (git check-attr), else stock git checks it out as pointer text:
+# each one is a difference ("not lfs-tracked: P").
 # Prints "N files identical" and exits 0; else lists each difference and
 # exits 1.  Exit 2: usage error or clone failure.
 set -u
 
 usage() {
-    sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -94,7 +97,7 @@ cd / || exit 2
 
 python3 - "$folder" "$work/clone" "$prefix" "$allow_extra" \
     "$default_ignores" "${ignores[@]+"${ignores[@]}"}" <<'PY'
-import fnmatch, os, sys
+import fnmatch, os, re, subprocess, sys
 
 folder, clone, prefix, allow_extra, default_ign = sys.argv[1:6]
 ignores = sys.argv[6:]
@@ -139,6 +142,52 @@ for r, p in remote_all.items():
 
 problems = []
 same = 0
+
+# Pointer files (in HEAD's tree) that would be checked out without the lfs
+# filter: their .gitattributes line is missing.
+POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\n"
+                     rb"(?:[a-z0-9.-]+ [^\n]*\n)*?oid sha256:[0-9a-f]{64}\n"
+                     rb"size [0-9]+\n(?:[a-z0-9.-]+ [^\n]*\n)*$")
+
+
+def git_out(*args, data=None):
+    return subprocess.run(["git"] + list(args), cwd=clone, input=data,
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
+ptrs = []
+if subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=clone,
+                  stdout=subprocess.DEVNULL).returncode == 0:
+    small = []
+    for rec in git_out("ls-tree", "-r", "-l", "-z", "HEAD").split(b"\0"):
+        if not rec:
+            continue
+        meta, path = rec.split(b"\t", 1)
+        _mode, typ, sha_, size = meta.split()
+        path = path.decode("utf-8", "surrogateescape")
+        if typ == b"blob" and int(size) <= 1024 and (
+                not prefix or path.startswith(prefix + "/")):
+            small.append((sha_, path))
+    if small:
+        out = git_out("cat-file", "--batch",
+                      data=b"".join(s + b"\n" for s, _ in small))
+        pos = 0
+        for sha_, path in small:
+            nl = out.index(b"\n", pos)
+            n = int(out[pos:nl].split()[2])
+            if POINTER.match(out[nl + 1:nl + 1 + n]):
+                ptrs.append(path)
+            pos = nl + 1 + n + 1
+if ptrs:
+    out = git_out("check-attr", "-z", "filter", "--stdin",
+                  data=b"".join(p.encode("utf-8", "surrogateescape") + b"\0"
+                                for p in ptrs)).split(b"\0")
+    for i in range(0, len(out) - 2, 3):
+        if out[i + 2] != b"lfs":
+            problems.append("not lfs-tracked: %s (an LFS pointer without "
+                            "the lfs filter in .gitattributes; checked out "
+                            "as pointer text)" %
+                            out[i].decode("utf-8", "surrogateescape"))
 for r in sorted(local):
     if r not in remote:
         problems.append("missing in repo: %s" % r)
