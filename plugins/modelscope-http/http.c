@@ -329,7 +329,8 @@ const struct http_remote_file *http_remote_find(const struct http_remote *r,
 }
 
 int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
-		     const char *revision, struct http_remote *out)
+		     const char *revision, struct http_remote *out,
+		     bool *found_out)
 {
 	const struct ms_host *h = c->host;
 	struct msnet_response resp;
@@ -342,6 +343,7 @@ int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
 
 	memset(out, 0, sizeof(*out));
 	memset(&resp, 0, sizeof(resp));
+	*found_out = false;
 	rev = msnet_escape(revision);
 	if (rev == NULL)
 		return h->error(h, MS_ENOMEM, "out of memory");
@@ -367,6 +369,7 @@ int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
 	rc = msnet_check(c->net, &r, &resp);
 	if (rc != MS_OK)
 		goto out;
+	*found_out = true;
 	arr = resp.data;
 	if (cJSON_IsObject(arr))
 		arr = cJSON_GetObjectItemCaseSensitive(arr, "Files");

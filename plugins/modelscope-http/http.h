@@ -43,9 +43,13 @@ int http_net(struct http_ctx *c, const char *endpoint, const char *token);
 int http_repo_ensure(struct http_ctx *c, const char *owner, const char *name,
 		     bool *created_out);
 
-/* List the remote tree of @p revision; a missing revision is empty. */
+/*
+ * List the remote tree of @p revision.  A 404 (no such repository or
+ * revision) is an empty list with *found_out false.
+ */
 int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
-		     const char *revision, struct http_remote *out);
+		     const char *revision, struct http_remote *out,
+		     bool *found_out);
 void http_remote_free(struct http_remote *r);
 const struct http_remote_file *http_remote_find(const struct http_remote *r,
 						const char *path);

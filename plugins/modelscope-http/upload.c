@@ -317,15 +317,17 @@ static bool upload_same(const struct ms_file *f,
 
 static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
 			 const char *owner, const char *name,
+			 const char *revision,
 			 const struct http_action *dels, size_t n_dels)
 {
 	const struct ms_host *h = c->host;
 	const struct http_remote_file *r;
 	struct http_remote rem;
 	size_t i, bad = 0;
+	bool found;
 	int rc;
 
-	rc = http_remote_list(c, owner, name, req->revision, &rem);
+	rc = http_remote_list(c, owner, name, revision, &rem, &found);
 	if (rc != MS_OK)
 		return rc;
 	for (i = 0; i < req->n_files; i++) {
@@ -386,7 +388,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	size_t batch, n_batches, first, cnt;
 	uint64_t inline_bytes = 0, blob_bytes = 0;
 	double t0 = upload_now();
-	bool created = false;
+	bool created = false, found = false;
 	int rc;
 
 	memset(&pool, 0, sizeof(pool));
@@ -418,14 +420,22 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 				"a token on the website)",
 				msnet_endpoint(c->net));
 
-	rc = http_repo_ensure(c, owner, name, &created);
+	/*
+	 * The listing first: when it answers, the repository exists and
+	 * one request is saved; a 404 means no repository or no revision.
+	 */
+	rc = http_remote_list(c, owner, name, revision, &rem, &found);
 	if (rc != MS_OK)
 		goto out;
-	out->repo_created = created;
-
-	rc = http_remote_list(c, owner, name, revision, &rem);
-	if (rc != MS_OK)
-		goto out;
+	if (found) {
+		h->log(h, MS_LOG_INFO, "Repository %s/%s exists.", owner,
+		       name);
+	} else {
+		rc = http_repo_ensure(c, owner, name, &created);
+		if (rc != MS_OK)
+			goto out;
+		out->repo_created = created;
+	}
 	acts = calloc(req->n_files + rem.n + 1, sizeof(*acts));
 	dels = calloc(rem.n + 1, sizeof(*dels));
 	lfs = calloc(req->n_files + 1, sizeof(*lfs));
@@ -621,7 +631,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		out->n_commits = MS_RESULT_MAX_COMMITS;
 	out->bytes_uploaded = blob_bytes + inline_bytes;
 
-	rc = upload_verify(c, req, owner, name, dels, n_dels);
+	rc = upload_verify(c, req, owner, name, revision, dels, n_dels);
 	if (rc != MS_OK)
 		goto out;
 	h->log(h, MS_LOG_VERBOSE, "upload of %s took %.1f s", req->repo_id,
