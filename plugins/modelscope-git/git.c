@@ -501,7 +501,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	git_tree *new_tree = NULL;
 	git_signature *sig = NULL;
 	git_reference *ref = NULL;
-	git_oid tip, commit_id;
+	git_oid tip, commit_id, empty_tree;
 	char refname[512];
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t n_objs = 0, i;
@@ -611,14 +611,16 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		rc = msgit_tree_build(&t, &bld);
 		if (rc == MS_OK)
 			msgit_statcache_save(stat, h);
-		if (rc == MS_OK && exists &&
-		    git_oid_equal(&bld.tree_id, git_tree_id(bld.base))) {
+		git_odb_hash(&empty_tree, "", 0, GIT_OBJECT_TREE);
+		if (rc == MS_OK &&
+		    ((exists && git_oid_equal(&bld.tree_id,
+					      git_tree_id(bld.base))) ||
+		     (!exists && git_oid_equal(&bld.tree_id, &empty_tree)))) {
 			git_tree_free(bld.base);
 			h->log(h, MS_LOG_INFO, "Nothing to upload: %s is up to "
 			       "date.", req->repo_id);
 			res->up_to_date = true;
 			res->files_unchanged = bld.files_unchanged;
-			git_oid_tostr(hex, sizeof(hex), &tip);
 			rc = MS_OK;
 			goto out;
 		}

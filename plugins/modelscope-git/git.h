@@ -120,6 +120,7 @@ struct msgit_http_req {
 	int src_fd;                     /* >= 0: stream this file (PUT) */
 	uint64_t src_size;
 	void (*on_sent)(uint64_t delta, void *payload);
+	void (*on_restart)(void *payload); /* the body starts over */
 	void *payload;
 	unsigned retries;
 	long timeout_s;

@@ -155,6 +155,8 @@ static int msgit_http_once(CURL *c, const struct msgit_http_req *r,
 	size_t i;
 	int rc = MS_OK;
 
+	if (r->src_fd >= 0 && r->on_restart != NULL)
+		r->on_restart(r->payload);
 	memset(&x, 0, sizeof(x));
 	x.req = r;
 	x.resp = resp;

@@ -127,6 +127,7 @@ static void msgit_lfs_progress(struct msgit_lfs_run *run, const char *path)
 struct msgit_put_ctx {
 	struct msgit_lfs_run *run;
 	const char *path;
+	uint64_t sent; /* by this attempt */
 };
 
 static void msgit_on_sent(uint64_t delta, void *payload)
@@ -134,8 +135,20 @@ static void msgit_on_sent(uint64_t delta, void *payload)
 	struct msgit_put_ctx *pc = payload;
 
 	pthread_mutex_lock(&pc->run->lock);
+	pc->sent += delta;
 	pc->run->bytes_done += delta;
 	msgit_lfs_progress(pc->run, pc->path);
+	pthread_mutex_unlock(&pc->run->lock);
+}
+
+/* A retry sends the object again: its bytes count once. */
+static void msgit_on_restart(void *payload)
+{
+	struct msgit_put_ctx *pc = payload;
+
+	pthread_mutex_lock(&pc->run->lock);
+	pc->run->bytes_done -= pc->sent;
+	pc->sent = 0;
 	pthread_mutex_unlock(&pc->run->lock);
 }
 
@@ -162,6 +175,7 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, CURL *c,
 	}
 	pc.run = run;
 	pc.path = f->repo_path;
+	pc.sent = 0;
 	snprintf(what, sizeof(what), "LFS upload of \"%s\"", f->repo_path);
 	memset(&r, 0, sizeof(r));
 	msgit_http_defaults(t, &r, what);
@@ -174,10 +188,9 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, CURL *c,
 	r.src_fd = fd;
 	r.src_size = f->size;
 	r.on_sent = msgit_on_sent;
+	r.on_restart = msgit_on_restart;
 	r.payload = &pc;
 	for (;;) {
-		uint64_t before = run->bytes_done;
-
 		rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
 		if (rc == MS_ECHANGED) {
 			rc = h->error(h, MS_ECHANGED, "\"%s\" changed while it "
@@ -204,9 +217,6 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, CURL *c,
 				      resp.status, msg);
 			goto out;
 		}
-		pthread_mutex_lock(&run->lock);
-		run->bytes_done = before;
-		pthread_mutex_unlock(&run->lock);
 		h->log(h, MS_LOG_WARN, "%s: HTTP %ld: %s; retrying", what,
 		       resp.status, msg);
 	}

@@ -206,6 +206,7 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	git_remote_callbacks cb;
 	git_fetch_options fo;
 	git_proxy_options po;
+	git_remote_connect_options co;
 	const git_remote_head **heads;
 	size_t n, i;
 	char ref[512];
@@ -223,7 +224,13 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	msgit_callbacks(t, &cb);
 	git_proxy_options_init(&po, GIT_PROXY_OPTIONS_VERSION);
 	po.type = GIT_PROXY_AUTO;
-	gerr = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &po, NULL);
+	git_remote_connect_options_init(&co,
+					GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+	co.callbacks = cb;
+	co.proxy_opts = po;
+	/* a redirect could carry the credentials to another host */
+	co.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	gerr = git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &co);
 	if (gerr < 0)
 		goto out;
 	gerr = git_remote_ls(&heads, &n, remote);
@@ -245,6 +252,7 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks = cb;
 	fo.proxy_opts = po;
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	specs[0] = ref;
@@ -332,6 +340,7 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 		msgit_callbacks(t, &po.callbacks);
 		po.proxy_opts.type = GIT_PROXY_AUTO;
 		po.pb_parallelism = 1;
+		po.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 		gerr = git_remote_push(remote, &arr, &po);
 		git_remote_free(remote);
 		remote = NULL;
