@@ -23,6 +23,20 @@ expect_count "wrong: no git request at all" 0 '*' '\.git/'
 check "wrong: the wrong token is not printed" \
     bash -c "! grep -qF '$WRONG' '$T/out/wrong.out' '$T/out/wrong.err'"
 
+# a repo that does not exist, with --no-create: exit 1, nothing created
+ms nocreate --repo-id alice/absent --model-dir "$M" --no-create
+expect_rc 1 nocreate
+expect_err nocreate 'alice/absent does not exist.*--no-create'
+check "nocreate: no repo appeared" [ ! -d "$T/hub/repos/alice/absent.git" ]
+
+# credentials in --git-url are refused before any request
+mark_log
+ms urlcred --repo-id alice/faults --model-dir "$M" \
+    --git-url "http://oauth2:$TOKEN@127.0.0.1:1/alice/faults.git"
+expect_rc 1 urlcred
+expect_err urlcred 'must not carry credentials'
+expect_count "urlcred: no git request" 0 '*' '\.git/'
+
 # the first real publish
 ms first --repo-id alice/faults --model-dir "$M" --visibility public
 expect_rc 0 first
