@@ -53,6 +53,7 @@ LIST='GET:/api/v1/models/*/repo/files'
 
 scenario batch-500 "$BATCH:status=500"
 scenario batch-429 "$BATCH:status=429:retry_after=1"
+expect_err batch-429 'HTTP 429: .*retrying in 1\.0 s'
 scenario batch-html "$BATCH:html=502"
 scenario batch-drop "$BATCH:drop:times=2"
 scenario put-503 "$PUT:status=503:retry_after=0"

@@ -26,6 +26,15 @@ expect_count "4 blob PUTs (3 MiB, 1.5 MiB, .bin, 0-byte .safetensors)" \
     4 PUT '^/lfs-upload/'
 expect_count "one commit" 1 POST '/commit/master$' 200
 check "one commit on master" test "$(commits_on alice/demo)" = 1
+check "every request carried Bearer and the m_session_id cookie" \
+    python3 - "$HUB_LOG" <<'PY'
+import json, sys
+bad = [r["path"] for r in map(json.loads, open(sys.argv[1]))
+       if r["path"].startswith(("/api/", "/lfs-upload/"))
+       and (r["auth_kinds"] != ["bearer", "cookie"] or not r["auth_ok"])]
+print("# without both:", bad[:5]) if bad else None
+sys.exit(1 if bad else 0)
+PY
 check "the model folder was not written" test "$(snap "$M")" = "$before"
 
 # 2. re-run: nothing uploaded, no commit
