@@ -1730,6 +1730,47 @@ class TestOfficialSDK(GitCase):
         self.assertEqual(p.stdout.decode().strip(), "4 files identical")
 
 
+SDK_DOWNLOAD = r"""
+import hashlib, os, sys
+sys.path.insert(0, os.environ["FAKEHUB_SDK_SRC"])
+from modelscope_hub import HubApi
+api = HubApi(endpoint=os.environ["HUB_URL"], token=os.environ["TOK"])
+d = api.download_repo(sys.argv[1], "model", local_dir=sys.argv[2])
+print("RESULT-DIR", d)
+"""
+
+
+@unittest.skipUnless(sdk_usable(), "set FAKEHUB_SDK_SRC to modelscope_hub's "
+                     "src/ (and have requests, tqdm, filelock) to run")
+class TestOfficialSDKDownload(HubCase):
+    """The SDK's parallel range downloader (8 MiB parts, 4 threads) must
+    reassemble an lfs file exactly (needs 206 + Content-Range)."""
+
+    def test_parallel_download_repo(self):
+        o, n = self.new_repo()
+        big = os.urandom((20 << 20) + 12345)
+        self.assertEqual(self.put_blob(big).status, 200)
+        self.assertEqual(self.commit(o, n, [lfs("model.safetensors", big),
+                                            normal("config.json", b"{}\n")]
+                                     ).status, 200)
+        dest = os.path.join(self.tmp, "sdk-dl-" + n)
+        env = dict(self.env, HUB_URL=self.hub.url, TOK=TOKEN,
+                   FAKEHUB_SDK_SRC=SDK_SRC,
+                   MODELSCOPE_HOME=os.path.join(self.tmp, "mshome-dl"),
+                   MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB="1",
+                   MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS="4",
+                   MODELSCOPE_DOWNLOAD_PART_SIZE_MB="8")
+        p = subprocess.run([SDK_PYTHON, "-c", SDK_DOWNLOAD, o + "/" + n,
+                            dest], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        d = p.stdout.decode().split("RESULT-DIR")[1].strip()
+        with open(os.path.join(d, "model.safetensors"), "rb") as f:
+            self.assertEqual(sha(f.read()), sha(big))
+        ranged = [r for r in self.hub.log() if r["status"] == 206]
+        self.assertGreaterEqual(len(ranged), 3)
+
+
 class TestHubSh(unittest.TestCase):
     def test_start_stop(self):
         tmp = tempfile.mkdtemp(prefix="fakehub-test-")
