@@ -373,6 +373,27 @@ static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
 	return rc;
 }
 
+/* Request counters for --json ("http": {...}) and --verbose. */
+static void upload_report(struct http_ctx *c, int rc)
+{
+	const struct ms_host *h = c->host;
+	struct msnet_stats st;
+	char json[160];
+
+	if (c->net == NULL)
+		return;
+	msnet_stats(c->net, &st);
+	h->log(h, MS_LOG_VERBOSE, "%llu HTTP request%s (%llu retr%s)",
+	       (unsigned long long)st.requests, st.requests == 1 ? "" : "s",
+	       (unsigned long long)st.retries, st.retries == 1 ? "y" : "ies");
+	if (rc != MS_OK && rc != MS_ECANCELED)
+		return;
+	snprintf(json, sizeof(json), "{\"requests\":%llu,\"retries\":%llu}",
+		 (unsigned long long)st.requests,
+		 (unsigned long long)st.retries);
+	h->report_json(h, "http", json);
+}
+
 int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		       struct ms_upload_result *out)
 {
@@ -386,7 +407,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	const char *message, *revision;
 	size_t n_send = 0, n_dels = 0, n_lfs = 0, i, j, s0, e0;
 	size_t batch, n_batches, first, cnt;
-	uint64_t inline_bytes = 0, blob_bytes = 0;
+	uint64_t inline_bytes = 0, blob_bytes = 0, committed_bytes = 0;
 	double t0 = upload_now();
 	bool created = false, found = false;
 	int rc;
@@ -600,8 +621,10 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		memset(&pr, 0, sizeof(pr));
 		pr.struct_size = sizeof(pr);
 		pr.phase = "committing";
-		pr.files_done = (uint32_t)i;
-		pr.files_total = (uint32_t)n_batches;
+		pr.bytes_done = committed_bytes;
+		pr.bytes_total = inline_bytes;
+		pr.files_done = (uint32_t)out->files_sent;
+		pr.files_total = (uint32_t)n_send;
 		h->progress(h, &pr);
 		rc = http_commit(c, owner, name, revision, msg, acts + first,
 				 cnt, cid);
@@ -618,10 +641,13 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 				 cid);
 		out->n_commits++;
 		for (j = first; j < first + cnt; j++) {
-			if (acts[j].file != NULL)
-				out->files_sent++;
-			else
+			if (acts[j].file == NULL) {
 				out->files_deleted++;
+				continue;
+			}
+			out->files_sent++;
+			if (!acts[j].file->lfs)
+				committed_bytes += acts[j].file->size;
 		}
 		h->log(h, MS_LOG_INFO, "Batch %zu/%zu: committed %zu file%s%s%s",
 		       i + 1, n_batches, cnt, cnt == 1 ? "" : "s",
@@ -637,6 +663,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	h->log(h, MS_LOG_VERBOSE, "upload of %s took %.1f s", req->repo_id,
 	       upload_now() - t0);
 out:
+	upload_report(c, rc);
 	if (rc == MS_ECANCELED || (rc != MS_OK && h->cancelled(h))) {
 		rc = h->error(h, MS_ECANCELED,
 			      "interrupted; %s. Run the same command again "

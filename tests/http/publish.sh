@@ -44,6 +44,8 @@ expect_rc 0 rerun
 expect_err rerun 'Nothing to upload: alice/demo is up to date\.'
 check "rerun --json says up_to_date" grep -q '"up_to_date":true' \
     "$T/out/rerun.out"
+check "rerun: 2 requests in all (login, listing)" \
+    grep -q '"http":{"requests":2,"retries":0}' "$T/out/rerun.out"
 expect_count "rerun: no PUT" 0 PUT '.'
 expect_count "rerun: no commit" 0 POST '/commit/'
 expect_count "rerun: no batch request" 0 POST '^/api/v1/repos/.*/batch$'
