@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "git.h"
+#include "net.h"
 
 struct msgit_backend {
 	const struct ms_host *host;
 	char *git_token;       /* the hub's git token from login, or NULL */
+	struct msnet *hub;     /* the hub's API, from login on */
 	char username[128];
 	char email[256];
 };
@@ -60,7 +61,6 @@ static int msgit_create(void **self_out, const struct ms_host *host)
 	 * by the hub anyway */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "mspublish-git/" MS_VERSION);
-	msgit_http_global_init();
 	b->host = host;
 	*self_out = b;
 	return MS_OK;
@@ -76,6 +76,7 @@ static void msgit_destroy(void *self)
 		explicit_bzero(b->git_token, strlen(b->git_token));
 		free(b->git_token);
 	}
+	msnet_free(b->hub);
 	git_libgit2_shutdown();
 	free(b);
 }
@@ -83,34 +84,36 @@ static void msgit_destroy(void *self)
 /* Register a token and the Basic credential that carries it. */
 static void msgit_add_secret(const struct ms_host *h, const char *token)
 {
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		"0123456789+/";
-	char raw[600], enc[820];
-	size_t n, i, o = 0;
+	char *basic;
 
 	if (token == NULL || *token == '\0')
 		return;
 	h->add_secret(h, token);
-	n = (size_t)snprintf(raw, sizeof(raw), "oauth2:%s", token);
-	if (n >= sizeof(raw))
-		return;
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)raw[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned char)raw[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)raw[i + 2];
-		enc[o++] = tbl[(v >> 18) & 63];
-		enc[o++] = tbl[(v >> 12) & 63];
-		enc[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		enc[o++] = i + 2 < n ? tbl[v & 63] : '=';
+	basic = msgit_basic_header(token);
+	if (basic != NULL) {
+		h->add_secret(h, strchr(basic, ':') + 8); /* after "Basic " */
+		explicit_bzero(basic, strlen(basic));
+		free(basic);
 	}
-	enc[o] = '\0';
-	h->add_secret(h, enc);
-	explicit_bzero(raw, sizeof(raw));
-	explicit_bzero(enc, sizeof(enc));
+}
+
+/* The hub's API (login, repo creation) through mscommon: Bearer + cookie
+ * to the endpoint only, retries, masked traces. */
+static int msgit_hub_net(struct msgit_backend *b, const char *endpoint,
+			 const char *token)
+{
+	struct msnet_opts o;
+
+	if (b->hub != NULL)
+		return MS_OK;
+	memset(&o, 0, sizeof(o));
+	o.host = b->host;
+	o.endpoint = endpoint;
+	o.token = token;
+	o.retries = msgit_cfg_uint(b->host, "retries", 5);
+	o.timeout_s = msgit_cfg_uint(b->host, "timeout", 60);
+	o.tag = "git";
+	return msnet_new(&b->hub, &o);
 }
 
 static int msgit_login(void *self, const struct ms_login *req,
@@ -118,72 +121,59 @@ static int msgit_login(void *self, const struct ms_login *req,
 {
 	struct msgit_backend *b = self;
 	const struct ms_host *h = b->host;
-	struct msgit_http_req r;
-	struct msgit_http_resp resp;
-	cJSON *body = NULL, *ans = NULL;
-	const cJSON *data, *v;
+	struct msnet_response resp;
+	struct msnet_req r;
+	cJSON *body = NULL;
+	const cJSON *v;
 	char *json = NULL, *url = NULL;
-	char err[512], msg[512];
-	CURL *c = NULL;
+	char what[600];
 	int rc;
 
 	memset(&resp, 0, sizeof(resp));
+	msgit_add_secret(h, req->token);
+	rc = msgit_hub_net(b, req->endpoint, req->token);
+	if (rc != MS_OK)
+		return rc;
 	/* no token: nothing to check here; a public fetch may still work
 	 * and the push will say what is missing */
 	if (req->token == NULL || *req->token == '\0')
 		return MS_OK;
-	msgit_add_secret(h, req->token);
 	body = cJSON_CreateObject();
-	if (body == NULL ||
+	url = msnet_url(b->hub, "/api/v1/login");
+	if (body == NULL || url == NULL ||
 	    cJSON_AddStringToObject(body, "AccessToken", req->token) == NULL)
 		goto nomem;
 	json = cJSON_PrintUnformatted(body);
-	if (json == NULL || asprintf(&url, "%s/api/v1/login",
-				     req->endpoint) < 0) {
-		url = NULL;
+	if (json == NULL)
 		goto nomem;
-	}
-	c = curl_easy_init();
-	if (c == NULL)
-		goto nomem;
+	snprintf(what, sizeof(what), "login to %s", msnet_endpoint(b->hub));
 	memset(&r, 0, sizeof(r));
-	r.host = h;
-	r.what = "login";
 	r.method = "POST";
 	r.url = url;
-	r.body = json;
-	r.headers = (const char *const[]){"Content-Type: application/json",
-					  NULL};
-	r.src_fd = -1;
-	r.retries = msgit_cfg_uint(h, "retries", 5);
-	r.timeout_s = msgit_cfg_uint(h, "timeout", 60);
-	r.verbose = msgit_cfg_bool(h, "verbose");
-	rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
-	if (rc != MS_OK) {
-		rc = h->error(h, rc, "login at %s failed: %s", req->endpoint,
-			      err);
+	r.json_body = json;
+	r.what = what;
+	rc = msnet_request(b->hub, &r, &resp);
+	if (rc != MS_OK)
+		goto out;
+	if (resp.status == 404 || resp.status == 405) {
+		/* a hub without the login call: the push will tell */
+		h->log(h, MS_LOG_VERBOSE, "%s: HTTP %ld; going on with the "
+		       "token as given", what, resp.status);
 		goto out;
 	}
 	if (resp.status == 401 || resp.status == 403) {
-		msgit_http_message(&resp, msg, sizeof(msg));
-		rc = h->error(h, MS_EAUTH, "the hub refused the token (from "
-			      "%s): HTTP %ld: %s; check --token or "
-			      "MODELSCOPE_API_TOKEN", req->token_origin ?
-			      req->token_origin : "?", resp.status, msg);
+		rc = h->error(h, MS_EAUTH, "%s failed: the hub refused the "
+			      "token from %s (HTTP %ld: %s); check the token "
+			      "(--token or MODELSCOPE_API_TOKEN)", what,
+			      req->token_origin ? req->token_origin : "?",
+			      resp.status, resp.message[0] ? resp.message :
+			      "no message");
 		goto out;
 	}
-	if (resp.status >= 300) {
-		/* a hub without the login call: the push will tell */
-		h->log(h, MS_LOG_VERBOSE, "login: HTTP %ld; going on with the "
-		       "token as given", resp.status);
-		rc = MS_OK;
+	rc = msnet_check(b->hub, &r, &resp);
+	if (rc != MS_OK)
 		goto out;
-	}
-	ans = cJSON_Parse(resp.body != NULL ? resp.body : "");
-	data = cJSON_GetObjectItemCaseSensitive(ans, "Data");
-	if (!cJSON_IsObject(data))
-		data = ans;
-	v = cJSON_GetObjectItemCaseSensitive(data, "Username");
+	v = cJSON_GetObjectItemCaseSensitive(resp.data, "Username");
 	if (cJSON_IsString(v)) {
 		snprintf(b->username, sizeof(b->username), "%s",
 			 v->valuestring);
@@ -191,10 +181,10 @@ static int msgit_login(void *self, const struct ms_login *req,
 			snprintf(who_out->username, sizeof(who_out->username),
 				 "%s", v->valuestring);
 	}
-	v = cJSON_GetObjectItemCaseSensitive(data, "Email");
+	v = cJSON_GetObjectItemCaseSensitive(resp.data, "Email");
 	if (cJSON_IsString(v))
 		snprintf(b->email, sizeof(b->email), "%s", v->valuestring);
-	v = cJSON_GetObjectItemCaseSensitive(data, "AccessToken");
+	v = cJSON_GetObjectItemCaseSensitive(resp.data, "AccessToken");
 	if (cJSON_IsString(v) && v->valuestring[0] != '\0' &&
 	    strcmp(v->valuestring, req->token) != 0) {
 		msgit_add_secret(h, v->valuestring);
@@ -203,7 +193,6 @@ static int msgit_login(void *self, const struct ms_login *req,
 	}
 	if (who_out != NULL)
 		who_out->authenticated = true;
-	rc = MS_OK;
 	goto out;
 nomem:
 	rc = h->error(h, MS_ENOMEM, "out of memory");
@@ -213,28 +202,24 @@ out:
 		free(json);
 	}
 	cJSON_Delete(body);
-	cJSON_Delete(ans);
 	free(url);
-	msgit_http_resp_clear(&resp);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	msnet_response_clear(&resp);
 	return rc;
 }
 
 /* POST <endpoint>/api/v1/models for a repo the hub does not have. */
-static int msgit_create_repo(struct msgit_target *t, const char *endpoint,
-			     const char *repo_id, bool *created_out)
+static int msgit_create_repo(struct msgit_backend *b, const char *repo_id,
+			     bool *created_out)
 {
-	const struct ms_host *h = t->host;
+	const struct ms_host *h = b->host;
 	const char *vis = h->config_get(h, "visibility");
 	const char *lic = h->config_get(h, "license");
 	const char *slash = strchr(repo_id, '/');
-	struct msgit_http_req r;
-	struct msgit_http_resp resp;
+	struct msnet_response resp;
+	struct msnet_req r;
 	cJSON *body = NULL;
 	char *json = NULL, *url = NULL, *owner = NULL;
-	char err[512], msg[512];
-	CURL *c = NULL;
+	char what[600];
 	int rc, v = 1;
 
 	memset(&resp, 0, sizeof(resp));
@@ -246,7 +231,8 @@ static int msgit_create_repo(struct msgit_target *t, const char *endpoint,
 	owner = strndup(repo_id, slash != NULL ? (size_t)(slash - repo_id) :
 			strlen(repo_id));
 	body = cJSON_CreateObject();
-	if (owner == NULL || body == NULL)
+	url = msnet_url(b->hub, "/api/v1/models");
+	if (owner == NULL || body == NULL || url == NULL)
 		goto nomem;
 	cJSON_AddStringToObject(body, "Path", owner);
 	cJSON_AddStringToObject(body, "Name", slash != NULL ? slash + 1 : "");
@@ -254,44 +240,25 @@ static int msgit_create_repo(struct msgit_target *t, const char *endpoint,
 	cJSON_AddStringToObject(body, "License",
 				lic != NULL && *lic ? lic : "Apache-2.0");
 	json = cJSON_PrintUnformatted(body);
-	if (json == NULL || asprintf(&url, "%s/api/v1/models", endpoint) < 0) {
-		url = NULL;
+	if (json == NULL)
 		goto nomem;
-	}
-	c = curl_easy_init();
-	if (c == NULL)
-		goto nomem;
+	snprintf(what, sizeof(what), "creating %s", repo_id);
 	memset(&r, 0, sizeof(r));
-	msgit_http_defaults(t, &r, "repository creation");
 	r.method = "POST";
 	r.url = url;
-	r.body = json;
-	r.headers = (const char *const[]){"Content-Type: application/json",
-					  NULL};
-	r.bearer_token = msgit_token(t);
-	rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
-	if (rc != MS_OK) {
-		rc = h->error(h, rc, "creating %s failed: %s", repo_id, err);
+	r.json_body = json;
+	r.what = what;
+	rc = msnet_request(b->hub, &r, &resp);
+	if (rc != MS_OK)
 		goto out;
-	}
-	msgit_http_message(&resp, msg, sizeof(msg));
-	if (resp.status == 401 || resp.status == 403) {
-		rc = h->error(h, MS_EAUTH, "creating %s: HTTP %ld: %s; check "
-			      "the token (--token or MODELSCOPE_API_TOKEN)",
-			      repo_id, resp.status, msg);
+	if (msnet_already_exists(&resp))
 		goto out;
-	}
-	if (resp.status >= 300 && strstr(msg, "exist") == NULL) {
-		rc = h->error(h, MS_EPROTO, "creating %s: HTTP %ld: %s",
-			      repo_id, resp.status, msg);
+	rc = msnet_check(b->hub, &r, &resp);
+	if (rc != MS_OK)
 		goto out;
-	}
-	*created_out = resp.status < 300;
-	if (*created_out)
-		h->log(h, MS_LOG_INFO, "Created %s repository %s",
-		       v == 5 ? "public" : v == 3 ? "internal" : "private",
-		       repo_id);
-	rc = MS_OK;
+	*created_out = true;
+	h->log(h, MS_LOG_INFO, "Created %s repository %s",
+	       v == 5 ? "public" : v == 3 ? "internal" : "private", repo_id);
 	goto out;
 nomem:
 	rc = h->error(h, MS_ENOMEM, "out of memory");
@@ -300,9 +267,7 @@ out:
 	free(json);
 	free(url);
 	free(owner);
-	msgit_http_resp_clear(&resp);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	msnet_response_clear(&resp);
 	return rc;
 }
 
@@ -577,8 +542,10 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 					      req->repo_id);
 				goto out;
 			}
-			rc = msgit_create_repo(&t, req->endpoint,
-					       req->repo_id, &created);
+			rc = msgit_hub_net(b, req->endpoint, req->token);
+			if (rc == MS_OK)
+				rc = msgit_create_repo(b, req->repo_id,
+						       &created);
 			if (rc != MS_OK)
 				goto out;
 			res->repo_created = created;

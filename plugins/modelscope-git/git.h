@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
 #include <git2.h>
 
 #include "ms_config.h"
@@ -107,46 +106,10 @@ bool msgit_attrs_covers(const char *text, size_t len, const char *path);
  * (root names anchored with '/'); malloc'd, NULL when out of memory. */
 char *msgit_attrs_escape(const char *path);
 
-/* HTTP (http.c) */
-struct msgit_http_req {
-	const struct ms_host *host;
-	const char *what;               /* for messages */
-	const char *method;
-	const char *url;
-	const char *body;               /* NUL-terminated, or NULL */
-	const char *const *headers;     /* "K: V", NULL-terminated */
-	const char *basic_token;        /* Basic oauth2:<token>, or NULL */
-	const char *bearer_token;       /* Bearer + cookie, or NULL */
-	int src_fd;                     /* >= 0: stream this file (PUT) */
-	uint64_t src_size;
-	void (*on_sent)(uint64_t delta, void *payload);
-	void (*on_restart)(void *payload); /* the body starts over */
-	void *payload;
-	unsigned retries;
-	long timeout_s;
-	bool verbose;
-	bool no_retry;
-};
-
-struct msgit_http_resp {
-	long status;
-	char *body;   /* NUL-terminated, at most 4 MiB kept */
-	size_t len;
-};
-
-void msgit_http_global_init(void);
-/* With retries on network errors, 5xx, 408 and 429.  MS_OK when an answer
- * arrived (any status); else the code, with @p err describing it. */
-int msgit_http_request(CURL *c, const struct msgit_http_req *r,
-		       struct msgit_http_resp *resp, char *err,
-		       size_t errlen);
-void msgit_http_resp_clear(struct msgit_http_resp *resp);
-void msgit_http_message(const struct msgit_http_resp *resp, char *out,
-			size_t outlen);
-void msgit_http_defaults(const struct msgit_target *t,
-			 struct msgit_http_req *r, const char *what);
+/* The token the git remote accepted (else the first one), and the HTTP
+ * Basic header that carries it ("Authorization: Basic <oauth2:token>",
+ * malloc'd; wipe it before freeing). */
 const char *msgit_token(const struct msgit_target *t);
-int msgit_sleep_ms(const struct ms_host *h, unsigned ms);
-unsigned msgit_backoff_ms(unsigned attempt);
+char *msgit_basic_header(const char *token);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* git-lfs basic transfer: the batch API at <remote>/info/lfs/objects/batch,
  * parallel streamed PUTs and verify calls, before any ref moves. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,9 +10,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "git.h"
+#include "net.h"
 
 #define MSGIT_BATCH_MAX 100
 #define MSGIT_LFS_MEDIA "application/vnd.git-lfs+json"
@@ -27,6 +28,8 @@ struct msgit_lfs_job {
 
 struct msgit_lfs_run {
 	struct msgit_target *t;
+	struct msnet *net;     /* origin of the remote, no token of its own */
+	const char *basic;     /* "Authorization: Basic ..." for that origin */
 	struct msgit_lfs_job *jobs;
 	size_t n_jobs;
 	size_t next;           /* next job to take */
@@ -50,7 +53,7 @@ static void msgit_strv_free(char **v)
 	free(v);
 }
 
-/* The "header" object of an action as "K: V" lines. */
+/* The "header" object of an action as "K: V" lines, plus @p extra. */
 static char **msgit_headers_from(const cJSON *hdr, const char *extra)
 {
 	const cJSON *it;
@@ -59,7 +62,7 @@ static char **msgit_headers_from(const cJSON *hdr, const char *extra)
 
 	cJSON_ArrayForEach(it, hdr)
 		n++;
-	v = calloc(n + 2, sizeof(*v));
+	v = calloc(n + 3, sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	cJSON_ArrayForEach(it, hdr) {
@@ -76,36 +79,12 @@ static char **msgit_headers_from(const cJSON *hdr, const char *extra)
 		v[i] = strdup(extra);
 		if (v[i] == NULL)
 			goto fail;
+		i++;
 	}
 	return v;
 fail:
 	msgit_strv_free(v);
 	return NULL;
-}
-
-static bool msgit_has_auth_header(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		if (strncasecmp(v[i], "authorization:", 14) == 0)
-			return true;
-	return false;
-}
-
-/* Same scheme://host:port as the remote URL: credentials may go there. */
-static bool msgit_same_origin(const char *a, const char *b)
-{
-	const char *ea = strstr(a, "://"), *eb = strstr(b, "://");
-	size_t la, lb;
-
-	if (ea == NULL || eb == NULL)
-		return false;
-	ea += 3;
-	eb += 3;
-	la = (size_t)(ea - a) + strcspn(ea, "/?#");
-	lb = (size_t)(eb - b) + strcspn(eb, "/?#");
-	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 static void msgit_lfs_progress(struct msgit_lfs_run *run, const char *path)
@@ -127,7 +106,11 @@ static void msgit_lfs_progress(struct msgit_lfs_run *run, const char *path)
 struct msgit_put_ctx {
 	struct msgit_lfs_run *run;
 	const char *path;
-	uint64_t sent; /* by this attempt */
+	int fd;
+	uint64_t size;
+	uint64_t off;   /* read so far by this attempt */
+	bool changed;   /* the file did not deliver exactly size bytes */
+	int err;        /* errno of a failed read */
 };
 
 static void msgit_on_sent(uint64_t delta, void *payload)
@@ -135,91 +118,108 @@ static void msgit_on_sent(uint64_t delta, void *payload)
 	struct msgit_put_ctx *pc = payload;
 
 	pthread_mutex_lock(&pc->run->lock);
-	pc->sent += delta;
 	pc->run->bytes_done += delta;
 	msgit_lfs_progress(pc->run, pc->path);
 	pthread_mutex_unlock(&pc->run->lock);
 }
 
-/* A retry sends the object again: its bytes count once. */
-static void msgit_on_restart(void *payload)
+/* The file as an msnet_source: pread through curl's fixed buffer. */
+static size_t msgit_src_read(char *buf, size_t cap, void *payload)
+{
+	struct msgit_put_ctx *pc = payload;
+	uint64_t left = pc->size - pc->off;
+	ssize_t r;
+
+	if (left == 0) {
+		/* the file must end here */
+		r = pread(pc->fd, buf, 1, (off_t)pc->off);
+		if (r > 0) {
+			pc->changed = true;
+			return (size_t)-1;
+		}
+		return 0;
+	}
+	if (cap > left)
+		cap = (size_t)left;
+	do {
+		r = pread(pc->fd, buf, cap, (off_t)pc->off);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		pc->err = errno;
+		return (size_t)-1;
+	}
+	if (r == 0) {
+		pc->changed = true;
+		return (size_t)-1;
+	}
+	pc->off += (uint64_t)r;
+	return (size_t)r;
+}
+
+/* A retry sends the object again: its bytes count once in progress. */
+static int msgit_src_rewind(void *payload)
 {
 	struct msgit_put_ctx *pc = payload;
 
 	pthread_mutex_lock(&pc->run->lock);
-	pc->run->bytes_done -= pc->sent;
-	pc->sent = 0;
+	pc->run->bytes_done -= pc->off;
 	pthread_mutex_unlock(&pc->run->lock);
+	pc->off = 0;
+	return MS_OK;
 }
 
 /* PUT one object, then verify it when the server asked for that. */
-static int msgit_lfs_put(struct msgit_lfs_run *run, CURL *c,
-			 struct msgit_lfs_job *job)
+static int msgit_lfs_put(struct msgit_lfs_run *run, struct msgit_lfs_job *job)
 {
 	struct msgit_target *t = run->t;
 	const struct ms_host *h = t->host;
 	const struct ms_file *f = job->obj->file;
-	struct msgit_http_req r;
-	struct msgit_http_resp resp;
+	struct msnet_response resp;
+	struct msnet_source src;
+	struct msnet_req r;
 	struct msgit_put_ctx pc;
-	char err[512], msg[512], what[600], body[160];
-	const char *tok = msgit_token(t);
-	unsigned attempt = 0;
-	int fd = -1, rc;
+	char what[600], body[160];
+	int rc;
 
 	memset(&resp, 0, sizeof(resp));
-	fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = h->error(h, MS_EIO, "cannot open \"%s\": %m", f->path);
-		goto out;
-	}
+	memset(&pc, 0, sizeof(pc));
 	pc.run = run;
 	pc.path = f->repo_path;
-	pc.sent = 0;
+	pc.size = f->size;
+	pc.fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (pc.fd < 0)
+		return h->error(h, MS_EIO, "cannot open \"%s\": %s", f->path,
+				strerror(errno));
+	memset(&src, 0, sizeof(src));
+	src.size = f->size;
+	src.read = msgit_src_read;
+	src.rewind = msgit_src_rewind;
+	src.payload = &pc;
 	snprintf(what, sizeof(what), "LFS upload of \"%s\"", f->repo_path);
 	memset(&r, 0, sizeof(r));
-	msgit_http_defaults(t, &r, what);
 	r.method = "PUT";
 	r.url = job->href;
+	r.src = &src;
+	r.content_type = "application/octet-stream";
 	r.headers = (const char *const *)job->headers;
-	if (!msgit_has_auth_header(job->headers) &&
-	    msgit_same_origin(job->href, t->url))
-		r.basic_token = tok;
-	r.src_fd = fd;
-	r.src_size = f->size;
+	r.what = what;
 	r.on_sent = msgit_on_sent;
-	r.on_restart = msgit_on_restart;
 	r.payload = &pc;
-	for (;;) {
-		rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
-		if (rc == MS_ECHANGED) {
-			rc = h->error(h, MS_ECHANGED, "\"%s\" changed while it "
-				      "was uploaded; run again", f->path);
-			goto out;
-		}
-		if (rc != MS_OK) {
-			rc = h->error(h, rc, "%s failed: %s", what, err);
-			goto out;
-		}
-		if (resp.status < 300)
-			break;
-		msgit_http_message(&resp, msg, sizeof(msg));
-		if (resp.status == 401 || resp.status == 403) {
-			rc = h->error(h, MS_EAUTH, "%s: HTTP %ld: %s; check the "
-				      "token (--token or MODELSCOPE_API_TOKEN)",
-				      what, resp.status, msg);
-			goto out;
-		}
-		/* the server refused the bytes (e.g. a hash mismatch):
-		 * once more from the start, then give up */
-		if (attempt++ >= 1 || resp.status < 400) {
-			rc = h->error(h, MS_EPROTO, "%s: HTTP %ld: %s", what,
-				      resp.status, msg);
-			goto out;
-		}
-		h->log(h, MS_LOG_WARN, "%s: HTTP %ld: %s; retrying", what,
-		       resp.status, msg);
+	rc = msnet_request(run->net, &r, &resp);
+	if (rc == MS_EIO && pc.changed) {
+		rc = h->error(h, MS_ECHANGED, "\"%s\" changed while it was "
+			      "uploaded; run again", f->path);
+		goto out;
 	}
+	if (rc == MS_EIO) {
+		rc = h->error(h, MS_EIO, "cannot read \"%s\": %s", f->path,
+			      strerror(pc.err));
+		goto out;
+	}
+	if (rc == MS_OK)
+		rc = msnet_check(run->net, &r, &resp);
+	if (rc != MS_OK)
+		goto out;
 	rc = h->check_unchanged(h, f);
 	if (rc != MS_OK)
 		goto out;
@@ -228,34 +228,25 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, CURL *c,
 			 f->sha256, (unsigned long long)f->size);
 		snprintf(what, sizeof(what), "LFS verify of \"%s\"",
 			 f->repo_path);
+		msnet_response_clear(&resp);
 		memset(&r, 0, sizeof(r));
-		msgit_http_defaults(t, &r, what);
 		r.method = "POST";
 		r.url = job->verify_href;
-		r.body = body;
+		r.json_body = body;
+		r.content_type = MSGIT_LFS_MEDIA;
 		r.headers = (const char *const *)job->verify_headers;
-		if (!msgit_has_auth_header(job->verify_headers) &&
-		    msgit_same_origin(job->verify_href, t->url))
-			r.basic_token = tok;
-		rc = msgit_http_request(c, &r, &resp, err, sizeof(err));
-		if (rc != MS_OK) {
-			rc = h->error(h, rc, "%s failed: %s", what, err);
+		r.what = what;
+		rc = msnet_request(run->net, &r, &resp);
+		if (rc == MS_OK)
+			rc = msnet_check(run->net, &r, &resp);
+		if (rc != MS_OK)
 			goto out;
-		}
-		if (resp.status >= 300) {
-			msgit_http_message(&resp, msg, sizeof(msg));
-			rc = h->error(h, MS_EPROTO, "%s: HTTP %ld: %s", what,
-				      resp.status, msg);
-			goto out;
-		}
 	}
 	h->log(h, MS_LOG_VERBOSE, "LFS object %s (%s) uploaded", f->sha256,
 	       f->repo_path);
-	rc = MS_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	msgit_http_resp_clear(&resp);
+	close(pc.fd);
+	msnet_response_clear(&resp);
 	return rc;
 }
 
@@ -264,16 +255,8 @@ static void *msgit_lfs_worker(void *arg)
 	struct msgit_lfs_run *run = arg;
 	const struct ms_host *h = run->t->host;
 	struct msgit_lfs_job *job;
-	CURL *c = curl_easy_init();
 	int rc;
 
-	if (c == NULL) {
-		pthread_mutex_lock(&run->lock);
-		if (run->rc == MS_OK)
-			run->rc = h->error(h, MS_ENOMEM, "curl_easy_init failed");
-		pthread_mutex_unlock(&run->lock);
-		return NULL;
-	}
 	for (;;) {
 		pthread_mutex_lock(&run->lock);
 		if (run->rc != MS_OK || run->next >= run->n_jobs) {
@@ -282,7 +265,7 @@ static void *msgit_lfs_worker(void *arg)
 		}
 		job = &run->jobs[run->next++];
 		pthread_mutex_unlock(&run->lock);
-		rc = msgit_lfs_put(run, c, job);
+		rc = msgit_lfs_put(run, job);
 		pthread_mutex_lock(&run->lock);
 		if (rc != MS_OK && run->rc == MS_OK)
 			run->rc = rc;
@@ -295,7 +278,7 @@ static void *msgit_lfs_worker(void *arg)
 		}
 		pthread_mutex_unlock(&run->lock);
 	}
-	curl_easy_cleanup(c);
+	(void)h;
 	return NULL;
 }
 
@@ -313,22 +296,34 @@ static void msgit_jobs_free(struct msgit_lfs_job *jobs, size_t n)
 }
 
 /* POST one batch and turn its answer into jobs. */
-static int msgit_lfs_batch(struct msgit_target *t, CURL *c,
+/* The credentials go with an action only to the remote's own origin,
+ * and only when the action does not bring its own. */
+static const char *msgit_action_auth(struct msgit_lfs_run *run,
+				     const cJSON *action, const char *href)
+{
+	const cJSON *hdr = cJSON_GetObjectItemCaseSensitive(action, "header");
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, hdr)
+		if (it->string != NULL &&
+		    strcasecmp(it->string, "Authorization") == 0)
+			return NULL;
+	return msnet_same_origin(run->net, href) ? run->basic : NULL;
+}
+
+static int msgit_lfs_batch(struct msgit_lfs_run *run,
 			   struct msgit_lfs_obj **objs, size_t n,
 			   struct msgit_lfs_job **jobs_out, size_t *n_out)
 {
+	struct msgit_target *t = run->t;
 	const struct ms_host *h = t->host;
-	static const char *const hdrs[] = {
-		"Accept: " MSGIT_LFS_MEDIA,
-		"Content-Type: " MSGIT_LFS_MEDIA,
-		NULL};
-	struct msgit_http_req r;
-	struct msgit_http_resp resp;
+	const char *hdrs[3] = {"Accept: " MSGIT_LFS_MEDIA, run->basic, NULL};
+	struct msnet_response resp;
+	struct msnet_req r;
 	struct msgit_lfs_job *jobs = NULL;
-	cJSON *req = NULL, *arr, *o, *ans = NULL;
+	cJSON *req = NULL, *arr, *o;
 	const cJSON *list, *it, *oid, *err, *acts, *up, *ver, *href;
 	char *body = NULL, *url = NULL;
-	char ebuf[512], msg[512];
 	size_t i, k, nj = 0;
 	int rc;
 
@@ -368,34 +363,18 @@ static int msgit_lfs_batch(struct msgit_target *t, CURL *c,
 		goto nomem;
 	}
 	memset(&r, 0, sizeof(r));
-	msgit_http_defaults(t, &r, "LFS batch request");
 	r.method = "POST";
 	r.url = url;
-	r.body = body;
+	r.json_body = body;
+	r.content_type = MSGIT_LFS_MEDIA;
 	r.headers = hdrs;
-	r.basic_token = msgit_token(t);
-	rc = msgit_http_request(c, &r, &resp, ebuf, sizeof(ebuf));
-	if (rc != MS_OK) {
-		rc = h->error(h, rc, "LFS batch request to %s failed: %s", url,
-			      ebuf);
+	r.what = "LFS batch request";
+	rc = msnet_request(run->net, &r, &resp);
+	if (rc == MS_OK)
+		rc = msnet_check(run->net, &r, &resp);
+	if (rc != MS_OK)
 		goto out;
-	}
-	if (resp.status != 200) {
-		msgit_http_message(&resp, msg, sizeof(msg));
-		if (resp.status == 401 || resp.status == 403)
-			rc = h->error(h, MS_EAUTH, "LFS batch request: HTTP %ld:"
-				      " %s; check the token (--token or "
-				      "MODELSCOPE_API_TOKEN) and that it may "
-				      "write to the repository", resp.status,
-				      msg);
-		else
-			rc = h->error(h, resp.status == 404 ? MS_ENOTFOUND :
-				      MS_EPROTO, "LFS batch request to %s: "
-				      "HTTP %ld: %s", url, resp.status, msg);
-		goto out;
-	}
-	ans = cJSON_Parse(resp.body != NULL ? resp.body : "");
-	list = cJSON_GetObjectItemCaseSensitive(ans, "objects");
+	list = cJSON_GetObjectItemCaseSensitive(resp.json, "objects");
 	if (!cJSON_IsArray(list)) {
 		rc = h->error(h, MS_EPROTO, "LFS batch answer without "
 			      "\"objects\" from %s", url);
@@ -438,7 +417,7 @@ static int msgit_lfs_batch(struct msgit_target *t, CURL *c,
 		jobs[nj].href = strdup(href->valuestring);
 		jobs[nj].headers = msgit_headers_from(
 			cJSON_GetObjectItemCaseSensitive(up, "header"),
-			"Content-Type: application/octet-stream");
+			msgit_action_auth(run, up, href->valuestring));
 		nj++;
 		if (jobs[nj - 1].href == NULL || jobs[nj - 1].headers == NULL)
 			goto nomem;
@@ -448,7 +427,8 @@ static int msgit_lfs_batch(struct msgit_target *t, CURL *c,
 			jobs[nj - 1].verify_href = strdup(href->valuestring);
 			jobs[nj - 1].verify_headers = msgit_headers_from(
 				cJSON_GetObjectItemCaseSensitive(ver, "header"),
-				"Accept: " MSGIT_LFS_MEDIA);
+				msgit_action_auth(run, ver,
+						  href->valuestring));
 			if (jobs[nj - 1].verify_href == NULL ||
 			    jobs[nj - 1].verify_headers == NULL)
 				goto nomem;
@@ -473,11 +453,10 @@ nomem:
 	rc = h->error(h, MS_ENOMEM, "out of memory");
 out:
 	msgit_jobs_free(jobs, nj);
-	cJSON_Delete(ans);
 	cJSON_Delete(req);
 	free(body);
 	free(url);
-	msgit_http_resp_clear(&resp);
+	msnet_response_clear(&resp);
 	return rc;
 }
 
@@ -495,10 +474,11 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 	struct msgit_lfs_obj **uniq = NULL;
 	struct msgit_lfs_job *bjobs = NULL;
 	struct msgit_lfs_run run;
+	struct msnet_opts no;
 	pthread_t tids[64];
 	size_t i, nu = 0, start, cnt, nbj = 0;
 	unsigned nthreads, started;
-	CURL *c = NULL;
+	char *basic = NULL;
 	int rc = MS_OK;
 
 	memset(&run, 0, sizeof(run));
@@ -524,11 +504,19 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 		run.bytes_total += uniq[i]->file->size;
 	}
 	run.files_total = (uint32_t)nu;
-	c = curl_easy_init();
-	if (c == NULL) {
-		rc = h->error(h, MS_ENOMEM, "curl_easy_init failed");
+	/* no token of its own: the Basic credential is added per request,
+	 * only for the remote's origin */
+	memset(&no, 0, sizeof(no));
+	no.host = h;
+	no.endpoint = t->url;
+	no.retries = t->retries;
+	no.timeout_s = (unsigned)t->timeout_s;
+	no.tag = "git-lfs";
+	rc = msnet_new(&run.net, &no);
+	if (rc != MS_OK)
 		goto out;
-	}
+	basic = msgit_basic_header(msgit_token(t));
+	run.basic = basic;
 	for (start = 0; start < nu; start += cnt) {
 		cnt = nu - start < MSGIT_BATCH_MAX ? nu - start :
 			MSGIT_BATCH_MAX;
@@ -536,7 +524,7 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 			rc = h->error(h, MS_ECANCELED, "cancelled");
 			goto out;
 		}
-		rc = msgit_lfs_batch(t, c, uniq + start, cnt, &bjobs, &nbj);
+		rc = msgit_lfs_batch(&run, uniq + start, cnt, &bjobs, &nbj);
 		if (rc != MS_OK)
 			goto out;
 		for (i = start; i < start + cnt; i++) {
@@ -586,8 +574,11 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 	}
 out:
 	msgit_jobs_free(bjobs, nbj);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	msnet_free(run.net);
+	if (basic != NULL) {
+		explicit_bzero(basic, strlen(basic));
+		free(basic);
+	}
 	free(uniq);
 	pthread_mutex_destroy(&run.lock);
 	return rc;

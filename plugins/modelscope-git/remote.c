@@ -4,8 +4,78 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "git.h"
+
+const char *msgit_token(const struct msgit_target *t)
+{
+	return t->tokens[t->token_used > 0 ? t->token_used : 0];
+}
+
+char *msgit_basic_header(const char *token)
+{
+	static const char pre[] = "Authorization: Basic ";
+	unsigned char *raw = NULL;
+	char *out = NULL;
+	size_t n;
+
+	if (token == NULL || *token == '\0')
+		return NULL;
+	n = strlen(token) + 7;
+	raw = malloc(n + 1);
+	out = malloc(sizeof(pre) + 4 * ((n + 2) / 3) + 1);
+	if (raw == NULL || out == NULL) {
+		free(out);
+		out = NULL;
+		goto out;
+	}
+	memcpy(raw, "oauth2:", 7);
+	memcpy(raw + 7, token, n - 7);
+	memcpy(out, pre, sizeof(pre) - 1);
+	EVP_EncodeBlock((unsigned char *)out + sizeof(pre) - 1, raw, (int)n);
+out:
+	if (raw != NULL) {
+		explicit_bzero(raw, n);
+		free(raw);
+	}
+	return out;
+}
+
+/* Sleep for @p ms, waking every 100 ms to honour Ctrl-C. */
+static int msgit_sleep_ms(const struct ms_host *h, unsigned ms)
+{
+	struct timespec ts;
+
+	while (ms > 0) {
+		unsigned step = ms < 100 ? ms : 100;
+
+		if (h->cancelled(h))
+			return MS_ECANCELED;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)step * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return MS_OK;
+}
+
+/* 0.5 s * 2^attempt, at most 8 s, +-25 % jitter. */
+static unsigned msgit_backoff_ms(unsigned attempt)
+{
+	unsigned char r[2] = {0x80, 0x80};
+	unsigned ms = 500u;
+
+	while (attempt-- > 0 && ms < 8000u)
+		ms *= 2;
+	if (ms > 8000u)
+		ms = 8000u;
+	(void)RAND_bytes(r, 2);
+	return ms - ms / 4 + ((unsigned)(r[0] << 8 | r[1]) * (ms / 2)) / 65536u;
+}
 
 int msgit_fail(struct msgit_target *t, int gerr, const char *what)
 {
