@@ -72,6 +72,11 @@ if have_backend http; then
 	has "$ERR" "http" "unknown backend: http listed"
 fi
 
+if [ -e "$XDG_CACHE_HOME" ] || [ -e "$XDG_CONFIG_HOME" ]; then
+	ok 1 "the failing runs wrote no cache or config ($(find "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME" 2>/dev/null | head -3))"
+else
+	ok 0 "the failing runs wrote no cache or config"
+fi
 if [ -s "$T/hub.log" ]; then
 	ok 1 "no connection was made by any failing run ($(wc -l <"$T/hub.log"))"
 else
