@@ -7,6 +7,7 @@
 #
 #   ms NAME [args...]        mspublish --backend git against the hub
 #   ms_bg NAME [args...]     ms in the background (MS_PID)
+#   wait_for FILE ERE [SECS] until a line of FILE matches
 #   ms_http NAME [args...]   mspublish --backend http against the hub
 #   fingerprint DIR          names, sizes, mtimes, modes and SHA-256s
 #   hub_ref REPO [BRANCH]    the branch's commit on the hub ("" if none)
@@ -37,6 +38,16 @@ ms_bg() {
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err" &
     MS_PID=$!
+}
+
+# wait_for FILE ERE [SECONDS]: until a line of FILE matches (default 30 s).
+wait_for() {
+    local i
+    for i in $(seq 1 $((${3:-30} * 10))); do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 ms_http() {

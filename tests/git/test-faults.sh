@@ -111,8 +111,9 @@ verify push503 alice/faults "$M"
 # is held back): fetched again, rebuilt, pushed on top
 restart_hub --fault 'POST:/*/info/lfs/objects/batch:delay=3:times=once'
 head -c 1500000 /dev/urandom > "$M/model.safetensors"
-ms_bg moved --repo-id alice/faults --model-dir "$M"
-sleep 1
+ms_bg moved --repo-id alice/faults --model-dir "$M" --verbose
+# the tree is built (logged just before the LFS batch, which is held back)
+wait_for "$T/out/moved.err" 'not read again'
 (
     export GIT_CONFIG_GLOBAL=$T/other.gitconfig GIT_CONFIG_NOSYSTEM=1
     export GIT_TERMINAL_PROMPT=0 GIT_LFS_SKIP_SMUDGE=1 MODELSCOPE_API_TOKEN=$TOKEN
@@ -138,8 +139,9 @@ verify moved alice/faults "$M" --allow-extra
 tip=$(hub_ref alice/faults)
 restart_hub --fault 'POST:/*/info/lfs/objects/batch:delay=4:times=once'
 head -c 1500000 /dev/urandom > "$M/model.safetensors"
-ms_bg cancel --repo-id alice/faults --model-dir "$M"
-sleep 1.5
+ms_bg cancel --repo-id alice/faults --model-dir "$M" --verbose
+wait_for "$T/out/cancel.err" 'not read again'
+sleep 0.5
 kill -INT "$MS_PID"
 wait "$MS_PID"
 RC=$?
