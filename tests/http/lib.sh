@@ -159,11 +159,15 @@ expect_count() {
     fi
 }
 
+# MS_WRAP: a command prefix for every run (e.g. valgrind ...); a memory
+# error then shows as exit status 3.
+read -r -a MS_WRAP_ARGS <<< "${MS_WRAP:-}"
+
 # ms NAME [args...]: one run against the hub, with the sentinel token.
 ms() {
     local n=$1
     shift
-    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http \
+    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http \
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err"
     RC=$?
@@ -173,7 +177,7 @@ ms() {
 ms_raw() {
     local n=$1
     shift
-    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http "$@" \
+    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err"
     RC=$?
 }
