@@ -451,6 +451,35 @@ static int msgit_lfs_objects(const struct ms_host *h,
 	return MS_OK;
 }
 
+/* --json: what only the git route knows, under "git". */
+static void msgit_report(const struct ms_host *h, const struct msgit_target *t,
+			 const git_oid *parent, const char *commit,
+			 int rebuilds, uint64_t pack_bytes)
+{
+	char phex[GIT_OID_HEXSZ + 1];
+	cJSON *o = cJSON_CreateObject();
+	char *txt;
+
+	if (o == NULL)
+		return;
+	cJSON_AddStringToObject(o, "remote", t->url);
+	cJSON_AddStringToObject(o, "branch", t->revision);
+	cJSON_AddStringToObject(o, "commit", commit);
+	if (parent != NULL) {
+		git_oid_tostr(phex, sizeof(phex), parent);
+		cJSON_AddStringToObject(o, "parent", phex);
+	} else {
+		cJSON_AddNullToObject(o, "parent");
+	}
+	cJSON_AddNumberToObject(o, "rebuilds", rebuilds);
+	cJSON_AddNumberToObject(o, "pack_bytes", (double)pack_bytes);
+	txt = cJSON_PrintUnformatted(o);
+	if (txt != NULL)
+		h->report_json(h, "git", txt);
+	free(txt);
+	cJSON_Delete(o);
+}
+
 static int msgit_upload_folder(void *self, const struct ms_upload *req,
 			       struct ms_upload_result *res)
 {
@@ -684,6 +713,8 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	res->bytes_uploaded = ls.bytes + (uint64_t)t.push_bytes;
 	h->log(h, MS_LOG_INFO, "Pushed %s to %s (%s)", hex, req->repo_id,
 	       t.revision);
+	msgit_report(h, &t, exists ? &tip : NULL, hex, attempt,
+		     (uint64_t)t.push_bytes);
 	rc = MS_OK;
 out:
 	git_reference_free(ref);

@@ -68,7 +68,10 @@ expect_rc 0 big
 check "big: --json reports 1 object uploaded, 1 commit" python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-sys.exit(not (j["blobs_uploaded"] == 1 and len(j["commits"]) == 1))' \
+g = j["git"]
+sys.exit(not (j["blobs_uploaded"] == 1 and len(j["commits"]) == 1 and
+              g["branch"] == "master" and g["commit"] == j["commits"][0]
+              and g["parent"] is not None and g["rebuilds"] == 0))' \
     "$T/out/big.out"
 expect_err big 'HTTP POST http://127\.0\.0\.1:[0-9]+/alice/demo\.git/info/lfs/objects/batch -> 200'
 expect_err big 'HTTP PUT http://127\.0\.0\.1:[0-9]+/lfs-upload/[0-9a-f]{64}.* -> 200'
