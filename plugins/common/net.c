@@ -55,6 +55,7 @@ struct net_xfer {
 	long retry_after_ms;
 	bool src_aborted;
 	bool stalled;          /* no byte moved for timeout_s seconds */
+	bool aborted;          /* req->abort said so */
 	curl_off_t last_ul;
 	curl_off_t seen_ul, seen_dl;
 	double last_move;
@@ -614,6 +615,10 @@ static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	}
 	if (h->cancelled(h))
 		return 1;
+	if (x->req->abort != NULL && x->req->abort(x->req->payload)) {
+		x->aborted = true;
+		return 1;
+	}
 	return 0;
 }
 
@@ -771,14 +776,17 @@ out:
 	return cc;
 }
 
-/* Sleep @p ms in slices, returning false when cancelled. */
-static bool net_sleep(struct msnet *n, unsigned long ms)
+/* Sleep @p ms in slices, returning false when cancelled or aborted. */
+static bool net_sleep(struct msnet *n, const struct msnet_req *req,
+		      unsigned long ms)
 {
 	struct timespec ts;
 	unsigned long step;
 
 	while (ms > 0) {
 		if (n->host->cancelled(n->host))
+			return false;
+		if (req->abort != NULL && req->abort(req->payload))
 			return false;
 		step = ms > 100 ? 100 : ms;
 		ts.tv_sec = 0;
@@ -824,6 +832,9 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 
 	memset(resp, 0, sizeof(*resp));
 	for (attempt = 0;; attempt++) {
+		if (req->abort != NULL && req->abort(req->payload) &&
+		    !h->cancelled(h))
+			return MS_ECANCELED; /* the caller's reason stands */
 		if (h->cancelled(h))
 			return h->error(h, MS_ECANCELED, "%s: cancelled",
 					what);
@@ -838,6 +849,8 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 		free(x.body);
 		if (x.src_aborted)
 			return MS_EIO;
+		if (x.aborted && !h->cancelled(h))
+			return MS_ECANCELED; /* the caller's reason stands */
 		if (h->cancelled(h) ||
 		    (cc == CURLE_ABORTED_BY_CALLBACK && !x.stalled))
 			return h->error(h, MS_ECANCELED, "%s: cancelled",
@@ -878,9 +891,12 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 		       "%s: %s; retrying in %.1f s (attempt %u of %u)", what,
 		       why, (double)wait / 1000.0, attempt + 2, max + 1);
 		atomic_fetch_add(&n->n_retries, 1);
-		if (!net_sleep(n, wait))
+		if (!net_sleep(n, req, wait)) {
+			if (!h->cancelled(h))
+				return MS_ECANCELED; /* aborted */
 			return h->error(h, MS_ECANCELED, "%s: cancelled",
 					what);
+		}
 	}
 	return h->error(h, MS_ENET, "%s: %s (gave up after %u attempt%s)",
 			what, why, attempt + 1, attempt ? "s" : "");
@@ -942,7 +958,7 @@ static int net_fd_rewind(void *payload)
 int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
 		   const char *name,
 		   void (*on_sent)(uint64_t delta, void *payload),
-		   void *payload)
+		   bool (*abort)(void *payload), void *payload)
 {
 	const struct ms_host *h = n->host;
 	struct net_fd_src s = { .fd = fd, .size = size };
@@ -958,6 +974,7 @@ int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
 		.src = &src,
 		.flags = MSNET_BLOB,
 		.on_sent = on_sent,
+		.abort = abort,
 		.payload = payload,
 	};
 	struct msnet_response resp;

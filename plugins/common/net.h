@@ -97,6 +97,12 @@ struct msnet_req {
 	unsigned flags;            /**< MSNET_* below */
 	/** Bytes of the body sent so far (progress); may be NULL. */
 	void (*on_sent)(uint64_t delta, void *payload);
+	/**
+	 * Polled during the transfer; true stops it and the call returns
+	 * MS_ECANCELED *without* touching the run's message (a sibling
+	 * worker failed and already set it).  May be NULL.
+	 */
+	bool (*abort)(void *payload);
 	void *payload;
 };
 
@@ -147,12 +153,12 @@ bool msnet_already_exists(const struct msnet_response *resp);
  * Content-Type; credentials only if href is on the endpoint's host.
  * Fails with MS_ECHANGED (message naming @p name) when the file does not
  * deliver exactly @p size bytes.  Retries as msnet_request; success per
- * protocol doc 4.7.
+ * protocol doc 4.7.  @p on_sent, @p abort: as in struct msnet_req.
  */
 int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
 		   const char *name,
 		   void (*on_sent)(uint64_t delta, void *payload),
-		   void *payload);
+		   bool (*abort)(void *payload), void *payload);
 
 /**
  * Build "<endpoint><path>" with printf-style @p fmt for the path part

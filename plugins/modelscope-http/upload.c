@@ -77,6 +77,14 @@ static void upload_on_sent(uint64_t delta, void *payload)
 	upload_progress(j->pool, j->path);
 }
 
+/* A sibling worker failed: stop this transfer too. */
+static bool upload_abort(void *payload)
+{
+	struct upload_job *j = payload;
+
+	return atomic_load(&j->pool->stop);
+}
+
 static int upload_one(struct upload_pool *p, const struct upload_blob *b)
 {
 	const struct ms_host *h = p->c->host;
@@ -101,7 +109,7 @@ static int upload_one(struct upload_pool *p, const struct upload_blob *b)
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	rc = msnet_put_file(p->c->net, b->href, fd, f->size, f->rel_path,
-			    upload_on_sent, &job);
+			    upload_on_sent, upload_abort, &job);
 	close(fd);
 	if (rc != MS_OK)
 		return rc;
