@@ -5,7 +5,8 @@
 #
 #   . lib.sh MSPUBLISH_BINARY
 #
-#   ms NAME [args...]        mspublish --backend git against the hub
+#   ms NAME [args...]        mspublish --backend git against the hub (with
+#                            the $MS_WRAP prefix of tests/http/lib.sh)
 #   ms_bg NAME [args...]     ms in the background (MS_PID)
 #   wait_for FILE ERE [SECS] until a line of FILE matches
 #   ms_http NAME [args...]   mspublish --backend http against the hub
@@ -23,7 +24,8 @@ EXTRA_SCAN=${EXTRA_SCAN:-}
 ms() {
     local n=$1
     shift
-    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend git \
+    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
+        --plugin-dir "$PLUGIN_DIR" --backend git \
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err"
     RC=$?
@@ -34,7 +36,8 @@ ms() {
 ms_bg() {
     local n=$1
     shift
-    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend git \
+    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
+        --plugin-dir "$PLUGIN_DIR" --backend git \
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err" &
     MS_PID=$!
@@ -53,7 +56,8 @@ wait_for() {
 ms_http() {
     local n=$1
     shift
-    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http \
+    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
+        --plugin-dir "$PLUGIN_DIR" --backend http \
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
         > "$T/out/$n.out" 2> "$T/out/$n.err"
     RC=$?
