@@ -635,7 +635,8 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		memset(&ls2, 0, sizeof(ls2));
 		rc = msgit_lfs_objects(h, req, changed, &objs, &n_objs);
 		if (rc == MS_OK)
-			rc = msgit_lfs_upload(&t, objs, n_objs, req->jobs, &ls2);
+			rc = msgit_lfs_upload(&t, objs, n_objs, req->jobs,
+					      &ls2);
 		if (rc != MS_OK)
 			goto out;
 		/* objects sent by the first attempt count as uploaded, not
@@ -693,10 +694,10 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		ref = NULL;
 		if (!rejected || attempt > 0) {
 			if (rejected)
-				rc = h->error(h, MS_ECONFLICT, "%s moved on the "
-					      "hub twice while publishing; "
-					      "run again (or --force)",
-					      t.revision);
+				rc = h->error(h, MS_ECONFLICT, "%s moved on "
+					      "the hub twice while "
+					      "publishing; run again (or "
+					      "--force)", t.revision);
 			goto out;
 		}
 		h->log(h, MS_LOG_WARN, "%s moved on the hub while publishing; "

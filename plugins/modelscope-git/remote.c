@@ -176,7 +176,8 @@ static int msgit_negotiation_cb(const git_push_update **updates, size_t len,
 		if (git_oid_equal(&updates[i]->src, &t->expected_tip))
 			continue;
 		t->push_rejected = true;
-		git_error_set_str(GIT_ERROR_REFERENCE, "the remote branch moved "
+		git_error_set_str(GIT_ERROR_REFERENCE,
+				  "the remote branch moved "
 				  "since it was fetched");
 		return GIT_ENONFASTFORWARD;
 	}

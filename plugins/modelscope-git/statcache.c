@@ -83,11 +83,12 @@ struct msgit_statcache *msgit_statcache_load(const char *gitdir)
 	len = getline(&line, &cap, fp);
 	if (len < 0 || strcmp(line, MSGIT_STAT_MAGIC) != 0)
 		goto done;
-	while ((len = getline(&line, &cap, fp)) > 0) {
+	for (;;) {
 		unsigned long long sz, dev, ino;
 		long long mt;
 
-		if (line[len - 1] != '\n')
+		len = getline(&line, &cap, fp);
+		if (len <= 0 || line[len - 1] != '\n')
 			break;
 		line[len - 1] = '\0';
 		off = 0;

@@ -68,6 +68,15 @@ static bool msgit_attr_match(const char *pat, size_t plen, const char *path)
 		       FNM_PATHNAME) == 0;
 }
 
+/* "-filter", "!filter" or "filter=<not lfs>" */
+static bool msgit_unsets_filter(const char *tok, size_t tlen)
+{
+	if (tlen == 7)
+		return memcmp(tok, "-filter", 7) == 0 ||
+		       memcmp(tok, "!filter", 7) == 0;
+	return tlen > 7 && memcmp(tok, "filter=", 7) == 0;
+}
+
 bool msgit_attrs_covers(const char *text, size_t len, const char *path)
 {
 	const char *p = text, *end = text + len, *eol, *q, *tok;
@@ -100,9 +109,7 @@ bool msgit_attrs_covers(const char *text, size_t len, const char *path)
 			tlen = (size_t)(q - tok);
 			if (tlen == 10 && memcmp(tok, "filter=lfs", 10) == 0)
 				covered = true;
-			else if ((tlen == 7 && (memcmp(tok, "-filter", 7) == 0 ||
-						memcmp(tok, "!filter", 7) == 0)) ||
-				 (tlen > 7 && memcmp(tok, "filter=", 7) == 0))
+			else if (msgit_unsets_filter(tok, tlen))
 				covered = false;
 		}
 next:
@@ -249,7 +256,8 @@ static bool msgit_exists_locally(const struct ms_upload *req,
 }
 
 static int msgit_apply_delete(struct msgit_target *t, struct msgit_build *b,
-			      git_index *idx, char ***doomed_out, size_t *nd_out)
+			      git_index *idx, char ***doomed_out,
+			      size_t *nd_out)
 {
 	const struct ms_upload *req = b->req;
 	const struct ms_host *h = t->host;
@@ -374,7 +382,8 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	if (e != NULL) {
 		gerr = git_blob_lookup(&blob, b->repo, &e->id);
 		if (gerr < 0)
-			return msgit_fail(t, gerr, "cannot read .gitattributes");
+			return msgit_fail(t, gerr,
+					  "cannot read .gitattributes");
 		len = (size_t)git_blob_rawsize(blob);
 		if (len > MSGIT_ATTRS_MAX) {
 			rc = h->error(h, MS_EPROTO, "the remote .gitattributes "
