@@ -21,26 +21,34 @@ PLUGIN_DIR=$BUILD/plugins/modelscope-git:$BUILD/plugins/modelscope-http
 TOKEN_B64=$(printf 'oauth2:%s' "$TOKEN" | base64 -w0)
 EXTRA_SCAN=${EXTRA_SCAN:-}
 
-ms() {
-    local n=$1
-    shift
+# ms_start BACKEND NAME [args...]: start one run against the hub, with
+# the sentinel token; output in $T/out/NAME.{out,err}.  The callers wait.
+ms_start() {
+    local b=$1 n=$2
+    shift 2
     ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
-        --plugin-dir "$PLUGIN_DIR" --backend git \
+        --plugin-dir "$PLUGIN_DIR" --backend "$b" \
         --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
-        > "$T/out/$n.out" 2> "$T/out/$n.err"
+        > "$T/out/$n.out" 2> "$T/out/$n.err" &
+    MS_PID=$!
+}
+
+ms() {
+    ms_start git "$@"
+    wait "$MS_PID"
     RC=$?
 }
 
 # ms_bg NAME [args...]: like ms, in the background; MS_PID is mspublish
 # itself (wait "$MS_PID"; RC=$?).
 ms_bg() {
-    local n=$1
-    shift
-    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
-        --plugin-dir "$PLUGIN_DIR" --backend git \
-        --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
-        > "$T/out/$n.out" 2> "$T/out/$n.err" &
-    MS_PID=$!
+    ms_start git "$@"
+}
+
+ms_http() {
+    ms_start http "$@"
+    wait "$MS_PID"
+    RC=$?
 }
 
 # wait_for FILE ERE [SECONDS]: until a line of FILE matches (default 30 s).
@@ -51,16 +59,6 @@ wait_for() {
         sleep 0.1
     done
     return 1
-}
-
-ms_http() {
-    local n=$1
-    shift
-    ${MS_WRAP_ARGS[@]+"${MS_WRAP_ARGS[@]}"} "$MS_BIN" \
-        --plugin-dir "$PLUGIN_DIR" --backend http \
-        --endpoint "$HUB_URL" --token "$TOKEN" "$@" \
-        > "$T/out/$n.out" 2> "$T/out/$n.err"
-    RC=$?
 }
 
 fingerprint() {
