@@ -77,6 +77,14 @@ static unsigned msgit_backoff_ms(unsigned attempt)
 	return ms - ms / 4 + ((unsigned)(r[0] << 8 | r[1]) * (ms / 2)) / 65536u;
 }
 
+/* libgit2 says "unexpected http status code: N" for HTTP answers. */
+static bool msgit_status_is(const char *msg, const char *code)
+{
+	const char *p = strstr(msg, "status code: ");
+
+	return p != NULL && strncmp(p + 13, code, 3) == 0;
+}
+
 int msgit_fail(struct msgit_target *t, int gerr, const char *what)
 {
 	const struct ms_host *h = t->host;
@@ -85,16 +93,17 @@ int msgit_fail(struct msgit_target *t, int gerr, const char *what)
 		"unknown error";
 	int code = MS_ERROR;
 
+	if (t->cancelled_flag)
+		return h->error(h, MS_ECANCELED, "%s: cancelled", what);
 	if (t->auth_failed || gerr == GIT_EAUTH ||
-	    strstr(msg, "authentication") != NULL ||
-	    strstr(msg, "401") != NULL || strstr(msg, "403") != NULL)
+	    msgit_status_is(msg, "401") || msgit_status_is(msg, "403"))
 		return h->error(h, MS_EAUTH, "%s: the hub refused the "
 				"credentials for %s (%s); check the token "
 				"(--token or MODELSCOPE_API_TOKEN) and that it "
 				"may write to the repository", what, t->url,
 				msg);
-	if (t->cancelled_flag || gerr == GIT_EUSER)
-		code = t->cancelled_flag ? MS_ECANCELED : MS_ERROR;
+	if (msgit_status_is(msg, "404"))
+		code = MS_ENOTFOUND;
 	else if (e != NULL && (e->klass == GIT_ERROR_NET ||
 			       e->klass == GIT_ERROR_HTTP ||
 			       e->klass == GIT_ERROR_SSL ||
@@ -103,8 +112,6 @@ int msgit_fail(struct msgit_target *t, int gerr, const char *what)
 	else if (e != NULL && (e->klass == GIT_ERROR_ODB ||
 			       e->klass == GIT_ERROR_FILESYSTEM))
 		code = MS_EIO;
-	if (strstr(msg, "404") != NULL)
-		code = MS_ENOTFOUND;
 	return h->error(h, code, "%s: %s", what, msg);
 }
 
@@ -144,7 +151,11 @@ static int msgit_sideband_cb(const char *str, int len, void *payload)
 			       str + i);
 		i = j + 1;
 	}
-	return h->cancelled(h) ? -1 : 0;
+	if (h->cancelled(h)) {
+		t->cancelled_flag = true;
+		return -1;
+	}
+	return 0;
 }
 
 static int msgit_transfer_cb(const git_indexer_progress *st, void *payload)
@@ -211,7 +222,11 @@ static int msgit_push_progress_cb(unsigned int current, unsigned int total,
 	p.files_done = current;
 	p.files_total = total;
 	h->progress(h, &p);
-	return h->cancelled(h) ? -1 : 0;
+	if (h->cancelled(h)) {
+		t->cancelled_flag = true;
+		return -1;
+	}
+	return 0;
 }
 
 static void msgit_callbacks(struct msgit_target *t, git_remote_callbacks *cb)
@@ -262,9 +277,9 @@ static bool msgit_retryable(struct msgit_target *t, int gerr)
 		return false;
 	if (e == NULL)
 		return false;
-	if (e->message != NULL && (strstr(e->message, "404") != NULL ||
-				   strstr(e->message, "401") != NULL ||
-				   strstr(e->message, "403") != NULL))
+	if (e->message != NULL && (msgit_status_is(e->message, "404") ||
+				   msgit_status_is(e->message, "401") ||
+				   msgit_status_is(e->message, "403")))
 		return false;
 	return e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_HTTP ||
 	       e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_OS;
