@@ -451,6 +451,19 @@ static int msgit_lfs_objects(const struct ms_host *h,
 	return MS_OK;
 }
 
+/* "scheme://user[:pass]@host/...": credentials in a URL. */
+static bool msgit_has_userinfo(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t auth;
+
+	if (p == NULL)
+		return false;
+	p += 3;
+	auth = strcspn(p, "/?#");
+	return memchr(p, '@', auth) != NULL;
+}
+
 /* --json: what only the git route knows, under "git". */
 static void msgit_report(const struct ms_host *h, const struct msgit_target *t,
 			 const git_oid *parent, const char *commit,
@@ -531,8 +544,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (strchr(t.url, '@') != NULL && strstr(t.url, "://") != NULL &&
-	    strchr(t.url, '@') < strchr(strstr(t.url, "://") + 3, '/')) {
+	if (msgit_has_userinfo(t.url)) {
 		rc = h->error(h, MS_EINVAL, "--git-url must not carry "
 			      "credentials; give the token with --token");
 		goto out;

@@ -32,7 +32,7 @@ check "nocreate: no repo appeared" [ ! -d "$T/hub/repos/alice/absent.git" ]
 # credentials in --git-url are refused before any request
 mark_log
 ms urlcred --repo-id alice/faults --model-dir "$M" \
-    --git-url "http://oauth2:$TOKEN@127.0.0.1:1/alice/faults.git"
+    --git-url "http://oauth2:$TOKEN@127.0.0.1:1"
 expect_rc 1 urlcred
 expect_err urlcred 'must not carry credentials'
 expect_count "urlcred: no git request" 0 '*' '\.git/'
