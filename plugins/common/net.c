@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
@@ -24,6 +28,12 @@
 #define NET_BACKOFF_BASE_MS 500u
 #define NET_BACKOFF_CAP_MS 30000u
 #define NET_RETRY_AFTER_CAP_MS 60000u
+
+/* A pooled easy handle and the socket it made last (for quick ACKs). */
+struct net_handle {
+	CURL *c;
+	curl_socket_t fd;
+};
 
 struct msnet {
 	const struct ms_host *host;
@@ -38,7 +48,7 @@ struct msnet {
 	unsigned retries;
 	unsigned timeout_s;
 	pthread_mutex_t lock;
-	CURL *pool[NET_POOL_MAX];
+	struct net_handle *pool[NET_POOL_MAX];
 	unsigned n_pool;
 	atomic_uint_fast64_t n_requests;
 	atomic_uint_fast64_t n_retries;
@@ -59,9 +69,11 @@ struct net_xfer {
 	curl_off_t last_ul;
 	curl_off_t seen_ul, seen_dl;
 	double last_move;
+	struct net_handle *hd;
 };
 
 static double net_now(void);
+static void net_handle_free(struct net_handle *hd);
 
 static pthread_once_t net_once = PTHREAD_ONCE_INIT;
 static CURLcode net_global_rc = CURLE_OK;
@@ -201,7 +213,7 @@ void msnet_free(struct msnet *n)
 	if (n == NULL)
 		return;
 	for (i = 0; i < n->n_pool; i++)
-		curl_easy_cleanup(n->pool[i]);
+		net_handle_free(n->pool[i]);
 	pthread_mutex_destroy(&n->lock);
 	free(n->scheme);
 	free(n->hostname);
@@ -323,33 +335,68 @@ bool msnet_config_bool(const struct ms_host *h, const char *key, bool def)
 
 /* --- handle pool --- */
 
-static CURL *net_handle_get(struct msnet *n)
+static void net_handle_free(struct net_handle *hd)
 {
-	CURL *c = NULL;
+	if (hd == NULL)
+		return;
+	curl_easy_cleanup(hd->c);
+	free(hd);
+}
+
+static struct net_handle *net_handle_get(struct msnet *n)
+{
+	struct net_handle *hd = NULL;
 
 	pthread_mutex_lock(&n->lock);
 	if (n->n_pool > 0)
-		c = n->pool[--n->n_pool];
+		hd = n->pool[--n->n_pool];
 	pthread_mutex_unlock(&n->lock);
-	if (c == NULL)
-		c = curl_easy_init();
-	else
-		curl_easy_reset(c);
-	return c;
+	if (hd != NULL) {
+		curl_easy_reset(hd->c);
+		return hd;
+	}
+	hd = calloc(1, sizeof(*hd));
+	if (hd == NULL)
+		return NULL;
+	hd->fd = CURL_SOCKET_BAD;
+	hd->c = curl_easy_init();
+	if (hd->c == NULL) {
+		free(hd);
+		return NULL;
+	}
+	return hd;
 }
 
-static void net_handle_put(struct msnet *n, CURL *c)
+static void net_handle_put(struct msnet *n, struct net_handle *hd)
 {
-	if (c == NULL)
+	if (hd == NULL)
 		return;
 	pthread_mutex_lock(&n->lock);
 	if (n->n_pool < NET_POOL_MAX) {
-		n->pool[n->n_pool++] = c;
-		c = NULL;
+		n->pool[n->n_pool++] = hd;
+		hd = NULL;
 	}
 	pthread_mutex_unlock(&n->lock);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	net_handle_free(hd);
+}
+
+static int net_sockopt_cb(void *clientp, curl_socket_t fd,
+			  curlsocktype purpose)
+{
+	struct net_handle *hd = clientp;
+
+	(void)purpose;
+	hd->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int net_closesocket_cb(void *clientp, curl_socket_t fd)
+{
+	struct net_handle *hd = clientp;
+
+	if (hd->fd == fd)
+		hd->fd = CURL_SOCKET_BAD;
+	return close(fd);
 }
 
 /* --- response decoding (protocol doc 0.1) --- */
@@ -590,6 +637,27 @@ static size_t net_read_cb(char *buf, size_t size, size_t nitems, void *ud)
 	return r;
 }
 
+/*
+ * The request is out and the answer not in: ask the kernel to ACK at once.
+ * Servers that write the status line and the body in two segments (Python's
+ * http.server, the fake hub) otherwise wait ~40 ms per answer on a reused
+ * connection for our delayed ACK (Nagle on their side).  Linux only; a
+ * no-op elsewhere.
+ */
+static void net_quickack(struct net_xfer *x)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	/* the handle's newest socket: this transfer's in practice */
+	if (x->hd->fd != CURL_SOCKET_BAD)
+		setsockopt(x->hd->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+			   sizeof(one));
+#else
+	(void)x;
+#endif
+}
+
 static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 			   curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -598,7 +666,6 @@ static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	double now = net_now();
 
 	(void)dltotal;
-	(void)ultotal;
 	if (ulnow != x->seen_ul || dlnow != x->seen_dl) {
 		x->seen_ul = ulnow;
 		x->seen_dl = dlnow;
@@ -613,6 +680,8 @@ static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 				x->req->payload);
 		x->last_ul = ulnow;
 	}
+	if (ulnow >= ultotal && dlnow == 0)
+		net_quickack(x);
 	if (h->cancelled(h))
 		return 1;
 	if (x->req->abort != NULL && x->req->abort(x->req->payload)) {
@@ -656,6 +725,7 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	bool creds = false;
 	size_t i;
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
+	struct net_handle *hd;
 	CURL *c;
 	long status = 0;
 	double t0 = net_now();
@@ -665,9 +735,11 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	x->last_move = t0;
 	x->n = n;
 	x->req = req;
-	c = net_handle_get(n);
-	if (c == NULL)
+	hd = net_handle_get(n);
+	if (hd == NULL)
 		return CURLE_OUT_OF_MEMORY;
+	c = hd->c;
+	x->hd = hd;
 	net_request_id(rid);
 	snprintf(idh, sizeof(idh), "X-Request-ID: %s", rid);
 
@@ -713,6 +785,10 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, net_xferinfo_cb);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, net_sockopt_cb);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, hd);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, net_closesocket_cb);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, hd);
 	if (creds)
 		curl_easy_setopt(c, CURLOPT_COOKIE, n->cookie);
 	if (req->src != NULL) {
@@ -770,9 +846,9 @@ out:
 	curl_slist_free_all(hdrs);
 	/* Never keep a handle whose last transfer failed mid-way. */
 	if (cc == CURLE_OK)
-		net_handle_put(n, c);
+		net_handle_put(n, hd);
 	else
-		curl_easy_cleanup(c);
+		net_handle_free(hd);
 	return cc;
 }
 
