@@ -362,6 +362,85 @@ static size_t msgit_attrs_drop(char *text, size_t len, char **pats,
 	return w;
 }
 
+/* Append "<exact path pattern> filter=lfs ..." to a growing text. */
+static int msgit_attrs_append(char **text, size_t *len, size_t *cap,
+			      const char *path)
+{
+	char *pat = msgit_attrs_escape(path), *nt;
+	size_t need;
+
+	if (pat == NULL)
+		return MS_ENOMEM;
+	need = *len + strlen(pat) + sizeof(MSGIT_LFS_ATTRS) + 3;
+	if (need > *cap) {
+		nt = realloc(*text, need * 2);
+		if (nt == NULL) {
+			free(pat);
+			return MS_ENOMEM;
+		}
+		*text = nt;
+		*cap = need * 2;
+	}
+	if (*len > 0 && (*text)[*len - 1] != '\n')
+		(*text)[(*len)++] = '\n';
+	*len += (size_t)sprintf(*text + *len, "%s " MSGIT_LFS_ATTRS "\n", pat);
+	free(pat);
+	return MS_OK;
+}
+
+#define MSGIT_POINTER_PREFIX "version https://git-lfs.github.com/spec/v1\n"
+
+/* Track every LFS pointer of the tree that is not from the folder. */
+static int msgit_attrs_keep_remote(struct msgit_target *t,
+				   struct msgit_build *b, git_index *idx,
+				   char **text, size_t *len, size_t *cap,
+				   size_t plen, bool *changed)
+{
+	const struct ms_upload *req = b->req;
+	const struct ms_host *h = t->host;
+	const git_index_entry *e;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	size_t i, n, size;
+	int rc = MS_OK;
+
+	if (git_repository_odb(&odb, b->repo) < 0)
+		return msgit_fail(t, -1, "cannot read the remote tree");
+	n = git_index_entrycount(idx);
+	for (i = 0; i < n; i++) {
+		e = git_index_get_byindex(idx, i);
+		if (e == NULL || strcmp(e->path, ".gitattributes") == 0 ||
+		    (req->n_files > 0 &&
+		     bsearch(e->path, req->files, req->n_files,
+			     sizeof(*req->files), msgit_cmp_repo_path) != NULL))
+			continue;
+		/* pointers are small; read only blobs that could be one */
+		if (git_odb_read_header(&size, &type, odb, &e->id) < 0 ||
+		    type != GIT_OBJECT_BLOB || size < 60 || size > 1024)
+			continue;
+		if (git_odb_read(&obj, odb, &e->id) < 0)
+			continue;
+		if (git_odb_object_size(obj) > strlen(MSGIT_POINTER_PREFIX) &&
+		    memcmp(git_odb_object_data(obj), MSGIT_POINTER_PREFIX,
+			   strlen(MSGIT_POINTER_PREFIX)) == 0 &&
+		    !msgit_attrs_covers(*text, plen, e->path)) {
+			rc = msgit_attrs_append(text, len, cap, e->path);
+			if (rc != MS_OK) {
+				rc = h->error(h, MS_ENOMEM, "out of memory");
+				break;
+			}
+			*changed = true;
+		}
+		git_odb_object_free(obj);
+		obj = NULL;
+	}
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	git_error_clear();
+	return rc;
+}
+
 /* Create or merge .gitattributes so every LFS path is tracked. */
 static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 			     git_index *idx, char **doomed, size_t nd)
@@ -372,7 +451,7 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	git_blob *blob = NULL;
 	git_index_entry ne;
 	git_oid oid;
-	char *text = NULL, *pat;
+	char *text = NULL;
 	char **pats = NULL;
 	size_t len = 0, cap, i, plen, np = 0;
 	int rc = MS_OK, gerr;
@@ -437,7 +516,6 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 	plen = len;
 	for (i = 0; i < req->n_files; i++) {
 		const struct ms_file *f = &req->files[i];
-		size_t need;
 
 		if (!f->lfs || f->size == 0 ||
 		    strcmp(f->repo_path, ".gitattributes") == 0)
@@ -446,30 +524,18 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 		 * can already cover a later file */
 		if (msgit_attrs_covers(text, plen, f->repo_path))
 			continue;
-		pat = msgit_attrs_escape(f->repo_path);
-		if (pat == NULL) {
-			rc = h->error(h, MS_ENOMEM, "out of memory");
-			goto out;
-		}
-		need = len + strlen(pat) + sizeof(MSGIT_LFS_ATTRS) + 3;
-		if (need > cap) {
-			char *nt;
-
-			cap = need * 2;
-			nt = realloc(text, cap);
-			if (nt == NULL) {
-				free(pat);
-				rc = h->error(h, MS_ENOMEM, "out of memory");
-				goto out;
-			}
-			text = nt;
-		}
-		if (len > 0 && text[len - 1] != '\n')
-			text[len++] = '\n';
-		len += (size_t)sprintf(text + len, "%s " MSGIT_LFS_ATTRS "\n",
-				       pat);
-		free(pat);
+		rc = msgit_attrs_append(&text, &len, &cap, f->repo_path);
+		if (rc != MS_OK)
+			goto nomem;
 		changed = true;
+	}
+	/* a .gitattributes from the folder replaced the hub's: the LFS
+	 * pointers kept from the remote must stay tracked too */
+	if (local) {
+		rc = msgit_attrs_keep_remote(t, b, idx, &text, &len, &cap,
+					     plen, &changed);
+		if (rc != MS_OK)
+			goto out;
 	}
 	if (!changed)
 		goto out;
@@ -494,6 +560,9 @@ static int msgit_merge_attrs(struct msgit_target *t, struct msgit_build *b,
 		goto out;
 	}
 	b->attrs_changed = true;
+	goto out;
+nomem:
+	rc = h->error(h, MS_ENOMEM, "out of memory");
 out:
 	for (i = 0; i < np; i++)
 		free(pats[i]);

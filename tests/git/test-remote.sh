@@ -104,4 +104,30 @@ check "branch: master did not move" [ "$(hub_ref alice/merged)" = "$tip" ]
 verify branch alice/merged "$P" --revision dev
 ms branch2 --repo-id alice/merged --model-dir "$P" --revision dev
 expect_err branch2 'Nothing to upload'
+# a folder with its own .gitattributes, on a repo whose LFS files are not
+# all in the folder: the kept pointers stay tracked (verify.sh checks
+# every pointer with git check-attr)
+X=$T/x
+mkdir -p "$X"
+head -c 1200000 /dev/urandom > "$X/keep.safetensors"
+printf '{"x": 1}\n' > "$X/a.json"
+ms own1 --repo-id alice/own --model-dir "$X" --visibility public
+expect_rc 0 own1
+Y=$T/y
+mkdir -p "$Y"
+printf '*.json text eol=lf\n' > "$Y/.gitattributes"
+printf '{"y": 2}\n' > "$Y/a.json"
+head -c 1100000 /dev/urandom > "$Y/new.safetensors"
+ms own2 --repo-id alice/own --model-dir "$Y"
+expect_rc 0 own2
+ga=$(hub_show alice/own master:.gitattributes)
+check "own: the folder's .gitattributes line comes first" \
+    [ "$(head -n 1 <<< "$ga")" = '*.json text eol=lf' ]
+check "own: the kept remote LFS file is still tracked" \
+    grep -qxF '/keep.safetensors filter=lfs diff=lfs merge=lfs -text' \
+    <<< "$ga"
+check "own: the new LFS file is tracked" \
+    grep -qxF '/new.safetensors filter=lfs diff=lfs merge=lfs -text' \
+    <<< "$ga"
+verify own alice/own "$Y" --allow-extra --ignore .gitattributes
 git_finish
