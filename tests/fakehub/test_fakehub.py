@@ -1307,10 +1307,16 @@ class TestBlobStore(GitCase):
         refused by the pre-receive hook (verify + import on first use)."""
         o, n = self.new_repo()
         data = os.urandom(3000)
-        os.makedirs(os.path.join(self.bs, "root", "objects"), exist_ok=True)
-        with open(os.path.join(self.bs, "root", "objects", sha(data)),
-                  "wb") as f:
-            f.write(data[:-1] + b"X")
+        # flip a bit of the last byte: always differs (replacing it with a
+        # fixed byte left the object intact whenever the random data
+        # already ended with that byte, 1 run in 256, and the push passed)
+        bad = bytearray(data)
+        bad[-1] ^= 1
+        self.assertNotEqual(sha(bytes(bad)), sha(data))
+        blob = os.path.join(self.bs, "root", "objects", sha(data))
+        os.makedirs(os.path.dirname(blob), exist_ok=True)
+        with open(blob, "wb") as f:
+            f.write(bytes(bad))
         work = os.path.join(self.tmp, "corrupt-" + n)
         self.git("init", "-q", work)
         write_tree(work, {"w.bin": fakehub.make_pointer(sha(data),
@@ -1319,8 +1325,14 @@ class TestBlobStore(GitCase):
         self.git("commit", "-q", "-m", "m", cwd=work)
         p = self.git_c("push", "%s/%s/%s.git" % (self.hub.url, o, n),
                        "master", cwd=work, check=False)
-        self.assertNotEqual(p.returncode, 0)
-        self.assertIn(b"sha256", p.stderr)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"fakehub: refusing push, w.bin: LFS object %s: "
+                      b"uploaded content has sha256 " % sha(data).encode(),
+                      p.stderr)
+        # the bad object is deleted, nothing imported, no branch made
+        self.assertFalse(os.path.exists(blob))
+        self.assertFalse(os.path.exists(self.store_path(sha(data))))
+        self.assertEqual(self.files(o, n), {})
 
 
 # ------------------------------------------------------------ verify.sh
