@@ -107,6 +107,29 @@ expect_rc 0 nodelete
 expect_err nodelete 'Nothing to upload'
 verify nodelete alice/demo "$M3" --allow-extra
 
+# --delete with --path-in-repo only touches files under the prefix, on a
+# branch with a '/' in its name
+M5=$T/model5
+cp -a "$M3" "$M5"
+ms pfx1 --repo-id alice/pfx --model-dir "$M5" --path-in-repo a/b \
+    --revision feature/x
+expect_rc 0 pfx1
+ms pfx-root --repo-id alice/pfx --model-dir "$M5" --revision feature/x
+expect_rc 0 pfx-root
+rm "$M5/config.json"
+ms pfx2 --repo-id alice/pfx --model-dir "$M5" --path-in-repo a/b \
+    --revision feature/x --delete --json
+expect_rc 0 pfx2
+check "pfx2: exactly one file deleted" grep -q '"files_deleted":1' \
+    "$T/out/pfx2.out"
+verify pfx2 alice/pfx "$M5" a/b --revision feature/x --allow-extra
+check "pfx2: the root copy of config.json is still there" \
+    git --git-dir="$T/hub/repos/alice/pfx.git" cat-file -e \
+    feature/x:config.json
+check "pfx2: a/b/config.json is gone" \
+    test "$(git --git-dir="$T/hub/repos/alice/pfx.git" ls-tree \
+        feature/x a/b/config.json)" = ""
+
 # 7. --visibility public on creation, --no-create on an existing repo
 ms public --repo-id alice/open --model-dir "$M3" --visibility public \
     --license mit
