@@ -657,12 +657,17 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 			if (!acts[j].file->lfs)
 				committed_bytes += acts[j].file->size;
 		}
-		h->log(h, MS_LOG_INFO, "Batch %zu/%zu: committed %zu file%s%s%s",
-		       i + 1, n_batches, cnt, cnt == 1 ? "" : "s",
+		h->log(h, MS_LOG_INFO,
+		       "Batch %zu/%zu: committed %zu file%s%s%s", i + 1,
+		       n_batches, cnt, cnt == 1 ? "" : "s",
 		       cid[0] ? ", commit " : "", cid);
 	}
-	if (out->n_commits > MS_RESULT_MAX_COMMITS)
+	if (out->n_commits > MS_RESULT_MAX_COMMITS) {
+		h->log(h, MS_LOG_INFO,
+		       "%u commits made; the summary lists the first %d",
+		       out->n_commits, MS_RESULT_MAX_COMMITS);
 		out->n_commits = MS_RESULT_MAX_COMMITS;
+	}
 	out->bytes_uploaded = blob_bytes + inline_bytes;
 
 	rc = upload_verify(c, req, owner, name, revision, dels, n_dels);
