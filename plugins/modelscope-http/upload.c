@@ -662,12 +662,6 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 		       n_batches, cnt, cnt == 1 ? "" : "s",
 		       cid[0] ? ", commit " : "", cid);
 	}
-	if (out->n_commits > MS_RESULT_MAX_COMMITS) {
-		h->log(h, MS_LOG_INFO,
-		       "%u commits made; the summary lists the first %d",
-		       out->n_commits, MS_RESULT_MAX_COMMITS);
-		out->n_commits = MS_RESULT_MAX_COMMITS;
-	}
 	out->bytes_uploaded = blob_bytes + inline_bytes;
 
 	rc = upload_verify(c, req, owner, name, revision, dels, n_dels);
@@ -676,6 +670,13 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	h->log(h, MS_LOG_VERBOSE, "upload of %s took %.1f s", req->repo_id,
 	       upload_now() - t0);
 out:
+	if (out->n_commits > MS_RESULT_MAX_COMMITS) {
+		/* commit_ids has room for that many */
+		h->log(h, MS_LOG_INFO,
+		       "%u commits made; the summary lists the first %d",
+		       out->n_commits, MS_RESULT_MAX_COMMITS);
+		out->n_commits = MS_RESULT_MAX_COMMITS;
+	}
 	upload_report(c, rc);
 	if (rc == MS_ECANCELED || (rc != MS_OK && h->cancelled(h))) {
 		rc = h->error(h, MS_ECANCELED,
