@@ -947,8 +947,9 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 			resp->retryable =
 				resp->status == 429 || resp->status >= 500 ||
 				((req->flags & MSNET_RETRY_REFS) &&
-				 resp->status >= 400 &&
-				 net_refs_message(resp->message));
+				 (resp->status == 409 ||
+				  (resp->status >= 400 &&
+				   net_refs_message(resp->message))));
 			snprintf(why, sizeof(why), "HTTP %ld: %s%s%s%s",
 				 resp->status,
 				 resp->message[0] ? resp->message :

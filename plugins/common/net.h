@@ -14,11 +14,12 @@
  *    scheme, host and port are the endpoint's.  The token never goes into a
  *    URL and redirects are never followed;
  *  - retries on network errors, timeouts, 5xx and 429 (and, with
- *    MSNET_RETRY_REFS, on "Could not update refs" / "try again" messages):
- *    exponential backoff 0.5 s * 2^k (cap 30 s) with +-25 % jitter, or the
- *    server's Retry-After when it says so (cap 60 s);
- *  - cancellation: host->cancelled() is polled during transfers and
- *    backoff sleeps; a cancelled call returns MS_ECANCELED within ~0.2 s;
+ *    MSNET_RETRY_REFS, on 409 and on "Could not update refs" / "try
+ *    again" messages): exponential backoff 0.5 s * 2^k (cap 30 s) with
+ *    +-25 % jitter, or the server's Retry-After when it says so (cap 60 s);
+ *  - cancellation: host->cancelled() is polled during transfers (libcurl
+ *    calls back at least once a second) and in backoff sleeps (every
+ *    0.1 s); a cancelled call returns MS_ECANCELED;
  *  - with --verbose, one trace line per attempt through host->log:
  *    method, URL, status, request id, time (the host scrubs secrets; the
  *    token never appears in what we format anyway).
@@ -106,7 +107,8 @@ struct msnet_req {
 	void *payload;
 };
 
-#define MSNET_RETRY_REFS (1u << 0) /**< retry "Could not update refs" */
+/** Also retry 409 and "Could not update refs" / "try again" (commits). */
+#define MSNET_RETRY_REFS (1u << 0)
 #define MSNET_NO_RETRY (1u << 1)   /**< exactly one attempt */
 #define MSNET_BLOB (1u << 2)       /**< blob PUT: success = 4.7 rule */
 
