@@ -331,7 +331,7 @@ static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
 	const struct ms_host *h = c->host;
 	const struct http_remote_file *r;
 	struct http_remote rem;
-	size_t i, bad = 0;
+	size_t i, bad = 0, unhashed = 0;
 	bool found;
 	int rc;
 
@@ -344,6 +344,11 @@ static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
 		r = http_remote_find(&rem, f->repo_path);
 		if (upload_same(f, r))
 			continue;
+		if (r != NULL && r->sha256[0] == '\0' && r->size == f->size) {
+			/* a hub that lists no Sha256: presence and size */
+			unhashed++;
+			continue;
+		}
 		if (bad++ == 0) {
 			if (r == NULL)
 				rc = h->error(h, MS_EPROTO,
@@ -371,10 +376,16 @@ static int upload_verify(struct http_ctx *c, const struct ms_upload *req,
 				      "on the hub after its deletion",
 				      dels[i].path);
 	}
-	if (bad == 0)
+	if (bad == 0 && unhashed == 0)
 		h->log(h, MS_LOG_INFO,
 		       "Verified %zu file%s on the hub (path, size, sha256).",
 		       req->n_files, req->n_files == 1 ? "" : "s");
+	else if (bad == 0)
+		h->log(h, MS_LOG_WARN,
+		       "Verified %zu file%s on the hub; for %zu of them the "
+		       "hub lists no SHA-256, so only path and size were "
+		       "compared", req->n_files, req->n_files == 1 ? "" : "s",
+		       unhashed);
 	else if (bad > 1)
 		h->log(h, MS_LOG_ERROR, "verification: %zu files differ", bad);
 	http_remote_free(&rem);
