@@ -22,7 +22,7 @@
 
 #include "ms_config.h"
 
-#define NET_BODY_MAX (16u << 20)
+#define NET_BODY_MAX (64u << 20)
 #define NET_POOL_MAX 32
 #define NET_PUT_BUF (256u << 10)
 #define NET_BACKOFF_BASE_MS 500u
@@ -945,6 +945,9 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 				 curl_easy_strerror(cc));
 		} else {
 			resp->retryable =
+				((req->flags & MSNET_JSON) &&
+				 resp->status >= 200 && resp->status < 300 &&
+				 resp->json == NULL) ||
 				resp->status == 429 || resp->status >= 500 ||
 				((req->flags & MSNET_RETRY_REFS) &&
 				 (resp->status == 409 ||

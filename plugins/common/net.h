@@ -58,7 +58,7 @@ struct msnet;
 /** A decoded HTTP answer (protocol doc 0.1).  Free with _clear(). */
 struct msnet_response {
 	long status;          /**< HTTP status; 0 when none arrived */
-	char *body;           /**< NUL-terminated; at most 16 MiB kept */
+	char *body;           /**< NUL-terminated; at most 64 MiB kept */
 	size_t body_len;
 	cJSON *json;          /**< the parsed body, NULL if not JSON */
 	const cJSON *data;    /**< Data / data, else the whole json */
@@ -111,6 +111,8 @@ struct msnet_req {
 #define MSNET_RETRY_REFS (1u << 0)
 #define MSNET_NO_RETRY (1u << 1)   /**< exactly one attempt */
 #define MSNET_BLOB (1u << 2)       /**< blob PUT: success = 4.7 rule */
+/** A 2xx answer must be JSON; a garbled one is retried (idempotent calls). */
+#define MSNET_JSON (1u << 3)
 
 /**
  * Make the shared state.  Initialises libcurl once per process.

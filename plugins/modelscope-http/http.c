@@ -96,6 +96,9 @@ static int http_call(struct http_ctx *c, struct msnet_req *r,
 	r->url = url;
 	r->json_body = json;
 	r->what = what;
+	/* reads and the batch check are idempotent: retry garbled JSON */
+	if (strcmp(method, "GET") == 0 || strstr(url, "/batch") != NULL)
+		r->flags = MSNET_JSON;
 	return msnet_request(c->net, r, resp);
 }
 
@@ -370,6 +373,12 @@ int http_remote_list(struct http_ctx *c, const char *owner, const char *name,
 	if (rc != MS_OK)
 		goto out;
 	*found_out = true;
+	if (resp.json == NULL) {
+		rc = h->error(h, MS_EPROTO, "%s: the hub's answer is not JSON "
+			      "(%zu bytes; request id %s)", what,
+			      resp.body_len, resp.request_id);
+		goto out;
+	}
 	arr = resp.data;
 	if (cJSON_IsObject(arr))
 		arr = cJSON_GetObjectItemCaseSensitive(arr, "Files");

@@ -68,6 +68,8 @@ scenario commit-409 "$COMMIT:status=409"
 scenario commit-malformed "$COMMIT:malformed=502"
 scenario commit-drop "$COMMIT:drop:times=2"
 scenario list-500 "$LIST:status=500"
+scenario list-garbled "$LIST:malformed=200"
+scenario batch-garbled "$BATCH:malformed=200"
 
 # a persistent 500 on the commit: exit 1, nothing committed
 M=$T/persist
