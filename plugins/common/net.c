@@ -766,8 +766,17 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
 		NET_ADD(req->headers[i]);
 	if (n->auth_header != NULL && msnet_same_origin(n, req->url)) {
+		bool own = false;
+
+		/* the caller's Authorization (an href's header) wins */
+		for (i = 0; req->headers != NULL && req->headers[i] != NULL;
+		     i++)
+			if (strncasecmp(req->headers[i], "Authorization:",
+					14) == 0)
+				own = true;
 		creds = true;
-		NET_ADD(n->auth_header);
+		if (!own)
+			NET_ADD(n->auth_header);
 	}
 #undef NET_ADD
 

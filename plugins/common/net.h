@@ -92,7 +92,10 @@ struct msnet_req {
 	 * src (blob PUTs must not have one).
 	 */
 	const char *content_type;
-	/** Extra "Name: value" header lines, NULL-terminated, or NULL. */
+	/**
+	 * Extra "Name: value" header lines, NULL-terminated, or NULL; sent
+	 * to any host.  An "Authorization:" line here replaces ours.
+	 */
 	const char *const *headers;
 	const char *what;          /**< "commit to alice/demo": messages */
 	unsigned flags;            /**< MSNET_* below */
