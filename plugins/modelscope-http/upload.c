@@ -424,7 +424,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	char **hrefs = NULL;
 	char owner[256], name[256], msg[1024], cid[65];
 	const char *message, *revision;
-	size_t n_send = 0, n_dels = 0, n_lfs = 0, i, j, s0, e0;
+	size_t n_send = 0, n_dels = 0, n_lfs = 0, i, j, s0, e0, n_cpus;
 	size_t batch, n_batches, first, cnt;
 	uint64_t inline_bytes = 0, blob_bytes = 0, committed_bytes = 0;
 	double t0 = upload_now();
@@ -493,6 +493,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	 * while the next is being hashed.  The core's cache makes a re-run
 	 * hash nothing.
 	 */
+	n_cpus = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? (size_t)sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	for (s0 = 0; s0 < req->n_files; s0 = e0) {
 		size_t k0 = n_lfs, n_new = 0;
 		uint64_t chunk_bytes = 0;
@@ -502,8 +503,9 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 
 			if (!f->lfs || f->hashed)
 				continue;
+			/* at least one file per core, so hashing uses them all */
 			if (n_new == UPLOAD_BATCH_OBJECTS ||
-			    (n_new > 0 &&
+			    (n_new >= n_cpus &&
 			     chunk_bytes + f->size > UPLOAD_CHUNK_BYTES))
 				break;
 			n_new++;
