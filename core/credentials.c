@@ -217,7 +217,7 @@ static bool pk_walk_all(struct pk_walk *w)
 			if (!pk_need(w, len))
 				return false;
 			e.kind = len <= 8 ? PK_INT : PK_OTHER;
-			e.num = len ? (int64_t)pk_le(w->p, len) : 0;
+			e.num = len && len <= 8 ? (int64_t)pk_le(w->p, len) : 0;
 			if (len && len < 8 && (w->p[len - 1] & 0x80))
 				e.num -= (int64_t)1 << (8 * len);
 			w->p += len;

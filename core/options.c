@@ -17,13 +17,13 @@
 
 const struct ms_option ms_options[MS_O_COUNT] = {
 	[MS_O_BACKEND] = { "backend", 'b', S, "MSPUBLISH_BACKEND", NULL, "http",
-		"NAME", "backend plugin: http, git, dryrun (--list-backends)", MS_OPTF_BRIEF },
+		"NAME", "http, git or dryrun (--list-backends)", MS_OPTF_BRIEF },
 	[MS_O_REPO_ID] = { "repo-id", 'r', S, "REPO_ID", NULL, NULL,
 		"OWNER/NAME", "target repository on the hub", MS_OPTF_BRIEF },
 	[MS_O_MODEL_DIR] = { "model-dir", 'd', S, "MODEL_DIR", NULL, NULL,
-		"DIR", "local folder to publish (only read, never written)", MS_OPTF_BRIEF },
+		"DIR", "folder to publish (only read, never written)", MS_OPTF_BRIEF },
 	[MS_O_TOKEN] = { "token", 't', S, "MODELSCOPE_API_TOKEN", "MODELSCOPE_TOKEN", NULL,
-		"TOKEN", "access token (prefer the environment or `mspublish login`)",
+		"TOKEN", "access token (better: env or `mspublish login`)",
 		MS_OPTF_SECRET | MS_OPTF_BRIEF },
 	[MS_O_COMMIT_MESSAGE] = { "commit-message", 'm', S, NULL, NULL, "upload model folder",
 		"TEXT", "commit message", MS_OPTF_BRIEF },
@@ -32,9 +32,9 @@ const struct ms_option ms_options[MS_O_COUNT] = {
 	[MS_O_REVISION] = { "revision", 0, S, NULL, NULL, "master",
 		"BRANCH", "branch to commit to", 0 },
 	[MS_O_PATH_IN_REPO] = { "path-in-repo", 0, S, NULL, NULL, "",
-		"DIR", "folder inside the repo to publish into", 0 },
+		"DIR", "folder in the repo to publish into", 0 },
 	[MS_O_INCLUDE] = { "include", 0, L, NULL, NULL, NULL,
-		"PATTERN", "publish only matching files (fnmatch; repeatable)", 0 },
+		"PATTERN", "only matching files (fnmatch; repeatable)", 0 },
 	[MS_O_EXCLUDE] = { "exclude", 0, L, NULL, NULL, NULL,
 		"PATTERN", "skip matching files (fnmatch; repeatable)", 0 },
 	[MS_O_JOBS] = { "jobs", 'j', I, NULL, NULL, "4",
@@ -42,29 +42,29 @@ const struct ms_option ms_options[MS_O_COUNT] = {
 	[MS_O_HASH] = { "hash", 0, B, NULL, NULL, "false",
 		NULL, "dryrun: also compute each file's SHA-256", 0 },
 	[MS_O_DELETE] = { "delete", 0, B, NULL, NULL, "false",
-		NULL, "remove remote files under the path that are absent locally", 0 },
+		NULL, "delete remote files that are not in the folder", 0 },
 	[MS_O_NO_CREATE] = { "no-create", 0, B, NULL, NULL, "false",
 		NULL, "fail instead of creating a missing repo", 0 },
 	[MS_O_VISIBILITY] = { "visibility", 0, S, NULL, NULL, "private",
-		"private|internal|public", "visibility of a repo that must be created", 0 },
+		"VIS", "private, internal or public, for a new repo", 0 },
 	[MS_O_LICENSE] = { "license", 0, S, NULL, NULL, "Apache-2.0",
-		"SPDX", "license of a repo that must be created", 0 },
+		"SPDX", "license of a new repo", 0 },
 	[MS_O_RETRIES] = { "retries", 0, I, NULL, NULL, "5",
-		"N", "attempts for each request on network errors, 5xx, 429", 0 },
+		"N", "tries per request (network, 5xx, 429)", 0 },
 	[MS_O_TIMEOUT] = { "timeout", 0, I, NULL, NULL, "60",
-		"SECONDS", "give up on a stalled request after this long", 0 },
+		"SECONDS", "give up on a stalled request after S seconds", 0 },
 	[MS_O_GIT_URL] = { "git-url", 0, S, NULL, NULL, NULL,
-		"URL", "git backend: remote URL (default ENDPOINT/OWNER/NAME.git)", 0 },
+		"URL", "git: remote (default ENDPOINT/OWNER/NAME.git)", 0 },
 	[MS_O_FORCE] = { "force", 0, B, NULL, NULL, "false",
-		NULL, "git backend: allow a non-fast-forward push", 0 },
+		NULL, "git: allow a non-fast-forward push", 0 },
 	[MS_O_PLUGIN_DIR] = { "plugin-dir", 0, S, "MSPUBLISH_PLUGIN_DIR", NULL, NULL,
-		"DIR", "look for backends here first (colon list)", 0 },
+		"DIR", "look for backends here first (a:b:c)", 0 },
 	[MS_O_CONFIG] = { "config", 'c', S, "MSPUBLISH_CONFIG", NULL, NULL,
 		"FILE", "settings file (INI)", MS_OPTF_NO_INI },
 	[MS_O_PROFILE] = { "profile", 'p', S, "MSPUBLISH_PROFILE", NULL, NULL,
-		"NAME", "use the [profile NAME] section of the settings file", MS_OPTF_NO_INI },
+		"NAME", "use [profile NAME] of the settings file", MS_OPTF_NO_INI },
 	[MS_O_JSON] = { "json", 0, B, NULL, NULL, "false",
-		NULL, "print one JSON object on stdout instead of prose", 0 },
+		NULL, "one JSON object on stdout instead of prose", 0 },
 	[MS_O_QUIET] = { "quiet", 'q', B, NULL, NULL, "false",
 		NULL, "print only warnings and errors", 0 },
 	[MS_O_VERBOSE] = { "verbose", 'v', B, NULL, NULL, "false",
@@ -72,13 +72,13 @@ const struct ms_option ms_options[MS_O_COUNT] = {
 	[MS_O_STRICT] = { "strict", 0, B, NULL, NULL, "false",
 		NULL, "treat every warning as an error", 0 },
 	[MS_O_SHOW_CONFIG] = { "show-config", 0, B, NULL, NULL, NULL,
-		NULL, "print every effective setting and its origin", MS_OPTF_NO_INI | MS_OPTF_ACTION },
+		NULL, "each effective setting and its origin", MS_OPTF_NO_INI | MS_OPTF_ACTION },
 	[MS_O_LIST_BACKENDS] = { "list-backends", 0, B, NULL, NULL, NULL,
 		NULL, "list the backends that can be loaded", MS_OPTF_NO_INI | MS_OPTF_ACTION },
 	[MS_O_VERSION] = { "version", 'V', B, NULL, NULL, NULL,
 		NULL, "print the version", MS_OPTF_NO_INI | MS_OPTF_ACTION },
 	[MS_O_HELP] = { "help", 'h', B, NULL, NULL, NULL,
-		NULL, "print this help (--help lists everything)", MS_OPTF_NO_INI | MS_OPTF_ACTION | MS_OPTF_BRIEF },
+		NULL, "this help (--help lists everything)", MS_OPTF_NO_INI | MS_OPTF_ACTION | MS_OPTF_BRIEF },
 };
 
 const struct ms_option *ms_options_find(const char *name)
@@ -152,7 +152,7 @@ static void print_option(const struct ms_option *o)
 	else
 		snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "");
-	printf("  %-30s %s\n", left, o->help);
+	printf("  %-28s %s\n", left, o->help);
 }
 
 void ms_options_help(bool full)
@@ -178,8 +178,8 @@ void ms_options_help(bool full)
 	}
 	printf("  %-22s where the hash cache and git state live\n", "XDG_CACHE_HOME");
 	printf("  %-22s where mspublish.ini and the stored login live\n", "XDG_CONFIG_HOME");
-	printf("  %-22s the official SDK's folder: its login (credentials/cookies)\n"
-	       "  %-22s is read, never run, when no other token is found (~/.modelscope)\n",
+	printf("  %-22s the official SDK's folder (~/.modelscope); its login\n"
+	       "  %-22s (credentials/cookies) is read, never run, as a last resort\n",
 	       "MODELSCOPE_HOME", "");
 	printf("  %-22s set to 1 to keep plugins loaded at exit (for valgrind)\n",
 	       "MSPUBLISH_NO_DLCLOSE");

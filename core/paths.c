@@ -47,8 +47,17 @@ int ms_paths_mkdirs(const char *dir)
 			rc = -1;
 		*p = '/';
 	}
-	if (!rc && mkdir(d, 0700) && errno != EEXIST)
-		rc = -1;
+	if (!rc && mkdir(d, 0700)) {
+		struct stat st;
+
+		/* an existing file of that name is no folder */
+		if (errno != EEXIST)
+			rc = -1;
+		else if (stat(d, &st) || !S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			rc = -1;
+		}
+	}
 	free(d);
 	return rc;
 }

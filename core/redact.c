@@ -64,9 +64,14 @@ void ms_redact_reset(void)
  */
 static char *mask_secrets(const char *src)
 {
-	size_t len = strlen(src), o = 0;
+	size_t len = strlen(src), o = 0, urls = 0;
 	bool *hit = calloc(len + 1, sizeof(*hit));
-	char *out = malloc(len + 1);
+	char *out;
+
+	/* room for mask_userinfo(), which may grow a 1-2 byte user to "***" */
+	for (const char *u = strstr(src, "://"); u; u = strstr(u + 3, "://"))
+		urls++;
+	out = malloc(len + 1 + 2 * urls);
 
 	if (!hit || !out) {
 		free(hit);
@@ -99,7 +104,11 @@ static char *mask_secrets(const char *src)
 	return out;
 }
 
-/* The userinfo of "https://user:pass@host" is masked to three stars. */
+/*
+ * The userinfo of "https://user:pass@host" is masked to three stars.  The
+ * buffer has 2 spare bytes per "://" (mask_secrets), as a user of 1 or 2
+ * bytes grows to three.
+ */
 static void mask_userinfo(char *s)
 {
 	char *p = s;
@@ -110,8 +119,8 @@ static void mask_userinfo(char *s)
 		while (*q && *q != '@' && *q != '/' && !isspace((unsigned char)*q))
 			q++;
 		if (*q == '@' && q > start && !(q - start == 3 && !memcmp(start, MASK, 3))) {
-			memcpy(start, MASK, 3);
 			memmove(start + 3, q, strlen(q) + 1);
+			memcpy(start, MASK, 3);
 		}
 		p = start;
 	}

@@ -577,7 +577,14 @@ static int normalize(struct ms_settings *s)
 		char *n;
 
 		rc = ms_settings_clean_path_in_repo(&n, v->value);
-		if (!rc) {
+		if (rc == MS_EINVAL) {
+			/* say where the value came from: file:line or the flag */
+			char *msg = strdup(ms_error_last());
+
+			ms_error_set(rc, "%s: path-in-repo: %s", v->origin,
+				     msg ? msg : "invalid");
+			free(msg);
+		} else if (!rc) {
 			free(v->value);
 			v->value = n;
 		}

@@ -250,7 +250,7 @@ static int dry_upload_folder(void *self, const struct ms_upload *req,
 			 req->files[last].repo_path);
 		free(m);
 	}
-	h->print(h, "Dry run: nothing was sent.\n");
+	/* the core closes with "Dry run finished: nothing was sent." */
 
 	json = h->config_get(h, "json");
 	if (dry_has_report_json(h) && (!json || !strcmp(json, "true"))) {

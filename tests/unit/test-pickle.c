@@ -132,12 +132,19 @@ static void test_random_lines(void)
 				if (leaks++ < 3)
 					printf("# leaked \"%s\" from \"%s\"\n", secrets[j], line);
 			}
-		if (strlen(got) > strlen(line))
-			grew++;
+		/* only a 1-2 byte URL user may grow, to "***": 2 bytes a URL */
+		{
+			size_t urls = 0;
+
+			for (const char *u = strstr(line, "://"); u; u = strstr(u + 3, "://"))
+				urls++;
+			if (strlen(got) > strlen(line) + 2 * urls)
+				grew++;
+		}
 		free(got);
 	}
 	ok(leaks == 0, "5000 random lines: no registered secret survives (%zu leaks)", leaks);
-	ok(grew == 0, "5000 random lines: the output never grows (%zu)", grew);
+	ok(grew == 0, "5000 random lines: the output grows only by short URL users (%zu)", grew);
 	ms_redact_reset();
 }
 

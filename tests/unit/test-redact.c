@@ -142,6 +142,10 @@ static void test_urls(void)
 	redacts("https://hub.example/?mail=a@b.c", "https://hub.example/?mail=a@b.c",
 		"an @ in the query is not userinfo");
 	redacts("https://hub.example/x", "https://hub.example/x", "a URL without userinfo");
+	/* B20: a 1-2 byte user grows to "***" inside the same allocation */
+	redacts("http://u@h", "http://***@h", "a one-byte user");
+	redacts("x http://u:@h y https://me@hub z", "x http://***@h y https://***@hub z",
+		"short users in two URLs");
 	redacts("mail me: a@b.example", "mail me: a@b.example", "an e-mail address is left alone");
 	redacts("https://***@h/x", "https://***@h/x", "already masked stays the same");
 }
