@@ -317,44 +317,49 @@ static char *strip_dup(const char *s)
 	return e > s ? strndup(s, (size_t)(e - s)) : NULL;
 }
 
+/* The token in file @p path (taken: freed, or kept as *origin_out). */
+static bool token_from(char **token_out, char **origin_out, char *path,
+		       char *(*parse)(const unsigned char *, size_t))
+{
+	size_t len = 0;
+	unsigned char *buf = path ? slurp(path, &len) : NULL;
+
+	if (buf) {
+		*token_out = parse(buf, len);
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	if (*token_out) {
+		*origin_out = path;
+		return true;
+	}
+	free(path);
+	return false;
+}
+
+static char *parse_plain(const unsigned char *buf, size_t len)
+{
+	(void)len;
+	return strip_dup((const char *)buf);
+}
+
 int ms_credentials_read(char **token_out, char **origin_out)
 {
-	char *path = ms_settings_login_path(), *sdk = NULL;
 	const char *mshome = getenv("MODELSCOPE_HOME"), *home = getenv("HOME");
-	unsigned char *buf;
-	size_t len = 0;
+	char *sdk = NULL;
+	int n = 0;
 
 	*token_out = NULL;
 	*origin_out = NULL;
-	buf = path ? slurp(path, &len) : NULL;
-	if (buf) {
-		*token_out = strip_dup((char *)buf);
-		explicit_bzero(buf, len);
-		free(buf);
-		if (*token_out) {
-			*origin_out = path;
-			return MS_OK;
-		}
-	}
-	free(path);
-	if (mshome && *mshome) {
-		if (asprintf(&sdk, "%s/credentials/cookies", mshome) < 0)
-			return MS_ENOMEM;
-	} else if (home && *home) {
-		if (asprintf(&sdk, "%s/.modelscope/credentials/cookies", home) < 0)
-			return MS_ENOMEM;
-	}
-	buf = sdk ? slurp(sdk, &len) : NULL;
-	if (buf) {
-		*token_out = ms_credentials_from_pickle(buf, len);
-		explicit_bzero(buf, len);
-		free(buf);
-		if (*token_out) {
-			*origin_out = sdk;
-			return MS_OK;
-		}
-	}
-	free(sdk);
+	if (token_from(token_out, origin_out, ms_settings_login_path(), parse_plain))
+		return MS_OK;
+	if (mshome && *mshome)
+		n = asprintf(&sdk, "%s/credentials/cookies", mshome);
+	else if (home && *home)
+		n = asprintf(&sdk, "%s/.modelscope/credentials/cookies", home);
+	if (n < 0)
+		return MS_ENOMEM;
+	token_from(token_out, origin_out, sdk, ms_credentials_from_pickle);
 	return MS_OK;
 }
 

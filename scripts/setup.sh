@@ -11,12 +11,8 @@ shift || true
 # Build: compiler, meson, the libraries.  Tests: git + git-lfs (the
 # fake hub's git route and byte-for-byte verification), nginx-light (the
 # object store), python3 (the fake hub), curl/openssl (benchmark floors),
-# valgrind and GNU time (memory checks).
-packages=(
-	gcc libc6-dev pkg-config meson ninja-build binutils
-	libcurl4-openssl-dev libgit2-dev libinih-dev libcjson-dev libssl-dev
-	git git-lfs python3 nginx-light curl openssl valgrind time ca-certificates
-)
+# valgrind and GNU time (memory checks).  One list, shared with .ci/run.
+mapfile -t packages < scripts/debian-packages.txt
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
