@@ -21,35 +21,11 @@
 set -u
 
 BIN=${1:-${MSPUBLISH_BIN:-build/core/mspublish}}
-TIME=/usr/bin/time
-if [ ! -x "$BIN" ]; then
-	echo "mspublish binary not found: $BIN (pass its path)" >&2
-	exit 2
-fi
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-for tool in git git-lfs curl python3 nginx "$TIME"; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "missing tool: $tool (apt-get install time git git-lfs" \
-			"curl python3 nginx-light)" >&2
-		exit 2
-	fi
-done
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init git git git-lfs curl
 PLUGIN_DIR=$(cd "$(dirname "$BIN")/.." && pwd)/plugins/modelscope-git
 
-W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/mspublish-bench-git-XXXXXX")
-. "$SRC/tests/fakehub/hub.sh"
-cleanup() {
-	hub_stop
-	blobstore_stop
-	[ "${KEEP:-0}" = 1 ] || rm -rf "$W"
-}
-trap cleanup EXIT
-TOKEN="ms-SENTINEL-bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-export MSPUBLISH_CONFIG=/dev/null HOME=$W/home XDG_CONFIG_HOME=$W/home/.config
 export XDG_CACHE_HOME=$W/cache GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR
-mkdir -p "$HOME"
 # stock git: identity, and the token from the environment through a
 # credential helper (never on a command line)
 git config --global user.name bench
@@ -60,35 +36,8 @@ git config --global credential.helper \
 export BENCH_TOKEN=$TOKEN
 
 echo "# making test data in $W"
-mkdir -p "$W/A"
-for i in 1 2 3 4; do
-	dd if=/dev/urandom of="$W/A/model-0000$i-of-00004.safetensors" bs=4M \
-		count=64 status=none
-done
-python3 - "$W/A" <<'EOF'
-import json, os, random, sys
-random.seed(4)
-for i in range(20):
-    with open(os.path.join(sys.argv[1], "meta%02d.json" % i), "w") as f:
-        json.dump({"i": i, "pad": "x" * random.randint(10, 4000)}, f)
-EOF
+bench_folder_a "$W/A"
 sleep 2 # mtimes older than the hash cache's racy window
-
-# timed LABEL CMD...: one run; sets E (s), C (user+sys s), M (KiB)
-timed() {
-	local label=$1 u s
-	shift
-	if ! "$TIME" -f '%e %U %S %M' -o "$W/time" "$@" >"$W/stdout" \
-		2>"$W/stderr"; then
-		echo "# $label failed:" >&2
-		tail -n 20 "$W/stderr" >&2
-		exit 2
-	fi
-	read -r E u s M <"$W/time"
-	C=$(python3 -c "print('%.2f' % ($u + $s))")
-	printf '  %-44s %7.2f s wall, %6.2f s CPU, %7d KiB max RSS\n' \
-		"$label" "$E" "$C" "$M"
-}
 
 # hub_up NAME: a fresh hub + blob store in $W/NAME
 hub_up() {

@@ -26,48 +26,17 @@ set -u
 
 BIN=${1:-${MSPUBLISH_BIN:-build/core/mspublish}}
 BIG=${BIG:-1}
-TIME=/usr/bin/time
-if [ ! -x "$BIN" ]; then
-	echo "mspublish binary not found: $BIN (pass its path)" >&2
-	exit 2
-fi
-case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-for tool in openssl curl python3 nginx "$TIME"; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "missing tool: $tool (apt-get install time openssl curl" \
-			"python3 nginx-light)" >&2
-		exit 2
-	fi
-done
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init http openssl curl
 PLUGIN_DIR=$(cd "$(dirname "$BIN")/.." && pwd)/plugins/modelscope-http
 
-W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/mspublish-bench-http-XXXXXX")
-. "$SRC/tests/fakehub/hub.sh"
-cleanup() {
-	hub_stop
-	blobstore_stop
-	rm -rf "$W"
-}
-trap cleanup EXIT
-TOKEN="ms-SENTINEL-bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-export MSPUBLISH_CONFIG=/dev/null HOME=$W/home XDG_CONFIG_HOME=$W/home/.config
-unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR
-mkdir -p "$HOME"
-
 echo "# making test data in $W"
-mkdir -p "$W/A" "$W/B"
-for i in 1 2 3 4; do
-	dd if=/dev/urandom of="$W/A/model-0000$i-of-00004.safetensors" bs=4M \
-		count=64 status=none
-done
-python3 - "$W/A" "$W/B" <<'EOF'
-import json, os, random, sys
-a, b = sys.argv[1:3]
+bench_folder_a "$W/A"
+mkdir -p "$W/B"
+python3 - "$W/B" <<'EOF'
+import os, random, sys
+b = sys.argv[1]
 random.seed(4)
-for i in range(20):
-    with open(os.path.join(a, "meta%02d.json" % i), "w") as f:
-        json.dump({"i": i, "pad": "x" * random.randint(10, 4000)}, f)
 for i in range(3000):
     d = os.path.join(b, "part%02d" % (i % 40))
     os.makedirs(d, exist_ok=True)
@@ -92,21 +61,6 @@ hub_start "$W/hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
 echo "# hub $HUB_URL, blob store $BLOBSTORE_URL; $(nproc) CPUs, load" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# timed LABEL CMD...: one run; sets E (s), C (user+sys s), M (KiB)
-timed() {
-	local label=$1 u s
-	shift
-	if ! "$TIME" -f '%e %U %S %M' -o "$W/time" "$@" >"$W/stdout" \
-		2>"$W/stderr"; then
-		echo "# $label failed:" >&2
-		tail -n 20 "$W/stderr" >&2
-		exit 2
-	fi
-	read -r E u s M <"$W/time"
-	C=$(python3 -c "print('%.2f' % ($u + $s))")
-	printf '  %-44s %7.2f s wall, %6.2f s CPU, %7d KiB max RSS\n' \
-		"$label" "$E" "$C" "$M"
-}
 sum() { python3 -c "import sys; print('%.2f' % sum(map(float, sys.argv[1:])))" "$@"; }
 
 auth=(-H "Authorization: Bearer $TOKEN" -H "Cookie: m_session_id=$TOKEN")

@@ -1880,11 +1880,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 # an LFS pointer (small and starting with the pointer's first line).
 PRE_RECEIVE_SH = """#!/bin/sh
 input=$(cat)
-news=$(printf '%%s\\n' "$input" | awk '$2 !~ /^0+$/ {print $2}')
+news=
+while read -r old new ref; do
+    case $new in *[!0]*) news="$news $new" ;; esac
+done <<EOF_INPUT
+$input
+EOF_INPUT
 [ -n "$news" ] || exit 0
 # shellcheck disable=SC2086
-if git rev-list --objects $news --not --all | cut -d' ' -f1 |
-    git cat-file --batch-check='%%(objecttype) %%(objectsize) %%(objectname)' |
+if git rev-list --objects $news --not --all |
+    git cat-file --batch-check='%%(objecttype) %%(objectsize) %%(objectname) %%(rest)' |
     awk '$1 == "blob" && $2 <= %(max)d {print $3}' | git cat-file --batch |
     grep -q '^version https://git-lfs.github.com/spec/'; then
     printf '%%s\\n' "$input" | '%(python)s' '%(script)s' --pre-receive-hook
