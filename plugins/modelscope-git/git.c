@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "git.h"
+#include "hub.h"
 #include "net.h"
 
 struct msgit_backend {
@@ -120,154 +121,54 @@ static int msgit_login(void *self, const struct ms_login *req,
 		       struct ms_identity *who_out)
 {
 	struct msgit_backend *b = self;
-	const struct ms_host *h = b->host;
-	struct msnet_response resp;
-	struct msnet_req r;
-	cJSON *body = NULL;
-	const cJSON *v;
-	char *json = NULL, *url = NULL;
-	char what[600];
+	struct mshub_login l;
 	int rc;
 
-	memset(&resp, 0, sizeof(resp));
-	msgit_add_secret(h, req->token);
+	msgit_add_secret(b->host, req->token);
 	rc = msgit_hub_net(b, req->endpoint, req->token);
 	if (rc != MS_OK)
 		return rc;
 	/* no token: nothing to check here; a public fetch may still work
-	 * and the push will say what is missing */
-	if (req->token == NULL || *req->token == '\0')
-		return MS_OK;
-	body = cJSON_CreateObject();
-	url = msnet_url(b->hub, "/api/v1/login");
-	if (body == NULL || url == NULL ||
-	    cJSON_AddStringToObject(body, "AccessToken", req->token) == NULL)
-		goto nomem;
-	json = cJSON_PrintUnformatted(body);
-	if (json == NULL)
-		goto nomem;
-	snprintf(what, sizeof(what), "login to %s", msnet_endpoint(b->hub));
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.json_body = json;
-	r.what = what;
-	rc = msnet_request(b->hub, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	if (resp.status == 404 || resp.status == 405) {
-		/* a hub without the login call: the push will tell */
-		h->log(h, MS_LOG_VERBOSE, "%s: HTTP %ld; going on with the "
-		       "token as given", what, resp.status);
-		goto out;
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		rc = h->error(h, MS_EAUTH, "%s failed: the hub refused the "
-			      "token from %s (HTTP %ld: %s); check the token "
-			      "(--token or MODELSCOPE_API_TOKEN)", what,
-			      req->token_origin ? req->token_origin : "?",
-			      resp.status, resp.message[0] ? resp.message :
-			      "no message");
-		goto out;
-	}
-	rc = msnet_check(b->hub, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(resp.data, "Username");
-	if (cJSON_IsString(v)) {
-		snprintf(b->username, sizeof(b->username), "%s",
-			 v->valuestring);
-		if (who_out != NULL)
+	 * and the push will say what is missing.  A hub without the login
+	 * call is not an error either: the push will tell. */
+	rc = mshub_login(b->hub, req->token, req->token_origin, true, &l);
+	if (rc == MS_OK && l.authenticated) {
+		snprintf(b->username, sizeof(b->username), "%s", l.username);
+		snprintf(b->email, sizeof(b->email), "%s", l.email);
+		if (who_out != NULL) {
 			snprintf(who_out->username, sizeof(who_out->username),
-				 "%s", v->valuestring);
+				 "%s", l.username);
+			who_out->authenticated = true;
+		}
+		if (l.git_token != NULL) {
+			/* also as the Basic credential that carries it */
+			msgit_add_secret(b->host, l.git_token);
+			if (b->git_token != NULL) {
+				explicit_bzero(b->git_token, strlen(b->git_token));
+				free(b->git_token);
+			}
+			b->git_token = l.git_token;
+			l.git_token = NULL;
+		}
 	}
-	v = cJSON_GetObjectItemCaseSensitive(resp.data, "Email");
-	if (cJSON_IsString(v))
-		snprintf(b->email, sizeof(b->email), "%s", v->valuestring);
-	v = cJSON_GetObjectItemCaseSensitive(resp.data, "AccessToken");
-	if (cJSON_IsString(v) && v->valuestring[0] != '\0' &&
-	    strcmp(v->valuestring, req->token) != 0) {
-		msgit_add_secret(h, v->valuestring);
-		free(b->git_token);
-		b->git_token = strdup(v->valuestring);
-	}
-	if (who_out != NULL)
-		who_out->authenticated = true;
-	goto out;
-nomem:
-	rc = h->error(h, MS_ENOMEM, "out of memory");
-out:
-	if (json != NULL) {
-		explicit_bzero(json, strlen(json));
-		free(json);
-	}
-	cJSON_Delete(body);
-	free(url);
-	msnet_response_clear(&resp);
+	mshub_login_clear(&l);
 	return rc;
 }
 
-/* POST <endpoint>/api/v1/models for a repo the hub does not have. */
-static int msgit_create_repo(struct msgit_backend *b, const char *repo_id,
-			     bool *created_out)
+/* Create repo_id ("owner/name", checked by the core) on the hub. */
+static int msgit_create_named(struct msgit_backend *b, const char *repo_id,
+			      bool *created_out)
 {
-	const struct ms_host *h = b->host;
-	const char *vis = h->config_get(h, "visibility");
-	const char *lic = h->config_get(h, "license");
 	const char *slash = strchr(repo_id, '/');
-	struct msnet_response resp;
-	struct msnet_req r;
-	cJSON *body = NULL;
-	char *json = NULL, *url = NULL, *owner = NULL;
-	char what[600];
-	int rc, v = 1;
+	char *owner = strndup(repo_id, slash != NULL ? (size_t)(slash - repo_id)
+						    : strlen(repo_id));
+	int rc;
 
-	memset(&resp, 0, sizeof(resp));
-	*created_out = false;
-	if (vis != NULL && strcmp(vis, "public") == 0)
-		v = 5;
-	else if (vis != NULL && strcmp(vis, "internal") == 0)
-		v = 3;
-	owner = strndup(repo_id, slash != NULL ? (size_t)(slash - repo_id) :
-			strlen(repo_id));
-	body = cJSON_CreateObject();
-	url = msnet_url(b->hub, "/api/v1/models");
-	if (owner == NULL || body == NULL || url == NULL)
-		goto nomem;
-	cJSON_AddStringToObject(body, "Path", owner);
-	cJSON_AddStringToObject(body, "Name", slash != NULL ? slash + 1 : "");
-	cJSON_AddNumberToObject(body, "Visibility", v);
-	cJSON_AddStringToObject(body, "License",
-				lic != NULL && *lic ? lic : "Apache-2.0");
-	json = cJSON_PrintUnformatted(body);
-	if (json == NULL)
-		goto nomem;
-	snprintf(what, sizeof(what), "creating %s", repo_id);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.json_body = json;
-	r.what = what;
-	rc = msnet_request(b->hub, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	if (msnet_already_exists(&resp))
-		goto out;
-	rc = msnet_check(b->hub, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	*created_out = true;
-	h->log(h, MS_LOG_INFO, "Created %s repository %s",
-	       v == 5 ? "public" : v == 3 ? "internal" : "private", repo_id);
-	goto out;
-nomem:
-	rc = h->error(h, MS_ENOMEM, "out of memory");
-out:
-	cJSON_Delete(body);
-	free(json);
-	free(url);
+	if (owner == NULL)
+		return b->host->error(b->host, MS_ENOMEM, "out of memory");
+	rc = mshub_create_model(b->hub, owner, slash != NULL ? slash + 1 : "",
+				created_out);
 	free(owner);
-	msnet_response_clear(&resp);
 	return rc;
 }
 
@@ -585,8 +486,8 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 			}
 			rc = msgit_hub_net(b, req->endpoint, req->token);
 			if (rc == MS_OK)
-				rc = msgit_create_repo(b, req->repo_id,
-						       &created);
+				rc = msgit_create_named(b, req->repo_id,
+							&created);
 			if (rc != MS_OK)
 				goto out;
 			res->repo_created = created;

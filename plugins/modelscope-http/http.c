@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The http backend: vtable, login, repository and listing calls. */
 #include "http.h"
+#include "hub.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -107,15 +108,9 @@ static int http_login(void *self, const struct ms_login *req,
 {
 	struct http_ctx *c = self;
 	const struct ms_host *h = c->host;
-	struct msnet_response resp;
-	struct msnet_req r;
-	const cJSON *it;
-	cJSON *body = NULL;
-	char *json = NULL, *url = NULL;
-	char what[600];
+	struct mshub_login l;
 	int rc;
 
-	memset(&resp, 0, sizeof(resp));
 	who->authenticated = false;
 	who->username[0] = '\0';
 	if (req->token != NULL && req->token[0] != '\0')
@@ -123,140 +118,10 @@ static int http_login(void *self, const struct ms_login *req,
 	rc = http_net(c, req->endpoint, req->token);
 	if (rc != MS_OK)
 		return rc;
-	if (req->token == NULL || req->token[0] == '\0')
-		return MS_OK;
-	url = msnet_url(c->net, "/api/v1/login");
-	body = cJSON_CreateObject();
-	if (url == NULL || body == NULL ||
-	    cJSON_AddStringToObject(body, "AccessToken", req->token) == NULL) {
-		rc = h->error(h, MS_ENOMEM, "out of memory");
-		goto out;
-	}
-	json = cJSON_PrintUnformatted(body);
-	if (json == NULL) {
-		rc = h->error(h, MS_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(what, sizeof(what), "login to %s", msnet_endpoint(c->net));
-	rc = http_call(c, &r, "POST", url, json, what, &resp);
-	if (rc != MS_OK)
-		goto out;
-	if (resp.status == 401 || resp.status == 403) {
-		rc = h->error(h, MS_EAUTH,
-			      "login to %s failed: the hub refused the token "
-			      "from %s (HTTP %ld: %s%s%s%s); check the token "
-			      "(--token or MODELSCOPE_API_TOKEN) or create a "
-			      "new one on the website",
-			      msnet_endpoint(c->net),
-			      req->token_origin ? req->token_origin : "?",
-			      resp.status,
-			      resp.message[0] ? resp.message : "no message",
-			      resp.request_id[0] ? ", request id " : "",
-			      resp.request_id, "");
-		goto out;
-	}
-	rc = msnet_check(c->net, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	it = cJSON_GetObjectItemCaseSensitive(resp.data, "AccessToken");
-	if (cJSON_IsString(it) && it->valuestring[0] != '\0')
-		h->add_secret(h, it->valuestring);
-	it = cJSON_GetObjectItemCaseSensitive(resp.data, "Username");
-	if (cJSON_IsString(it))
-		snprintf(who->username, sizeof(who->username), "%s",
-			 it->valuestring);
-	who->authenticated = true;
-	h->log(h, MS_LOG_VERBOSE, "logged in to %s as %s",
-	       msnet_endpoint(c->net),
-	       who->username[0] ? who->username : "(unknown user)");
-out:
-	msnet_response_clear(&resp);
-	if (json != NULL) {
-		explicit_bzero(json, strlen(json));
-		cJSON_free(json);
-	}
-	cJSON_Delete(body);
-	free(url);
-	return rc;
-}
-
-static int http_visibility(const struct ms_host *h, int *out,
-			   const char **name)
-{
-	const char *v = h->config_get(h, "visibility");
-
-	if (v == NULL || v[0] == '\0' || strcasecmp(v, "private") == 0) {
-		*out = 1;
-		*name = "private";
-	} else if (strcasecmp(v, "internal") == 0) {
-		*out = 3;
-		*name = "internal";
-	} else if (strcasecmp(v, "public") == 0) {
-		*out = 5;
-		*name = "public";
-	} else {
-		return h->error(h, MS_EINVAL,
-				"visibility \"%s\" is not one of private, "
-				"internal, public", v);
-	}
-	return MS_OK;
-}
-
-static int http_repo_create(struct http_ctx *c, const char *owner,
-			    const char *name, bool *created_out)
-{
-	const struct ms_host *h = c->host;
-	struct msnet_response resp;
-	struct msnet_req r;
-	const char *license = h->config_get(h, "license");
-	const char *vis_name = "private";
-	char what[400];
-	cJSON *body = NULL;
-	char *json = NULL, *url = NULL;
-	int vis = 1, rc;
-
-	memset(&resp, 0, sizeof(resp));
-	rc = http_visibility(h, &vis, &vis_name);
-	if (rc != MS_OK)
-		return rc;
-	if (license == NULL || license[0] == '\0')
-		license = "Apache-2.0";
-	url = msnet_url(c->net, "/api/v1/models");
-	body = cJSON_CreateObject();
-	if (url == NULL || body == NULL ||
-	    cJSON_AddStringToObject(body, "Path", owner) == NULL ||
-	    cJSON_AddStringToObject(body, "Name", name) == NULL ||
-	    cJSON_AddNumberToObject(body, "Visibility", vis) == NULL ||
-	    cJSON_AddStringToObject(body, "License", license) == NULL) {
-		rc = h->error(h, MS_ENOMEM, "out of memory");
-		goto out;
-	}
-	json = cJSON_PrintUnformatted(body);
-	if (json == NULL) {
-		rc = h->error(h, MS_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(what, sizeof(what), "creating repository %s/%s", owner,
-		 name);
-	rc = http_call(c, &r, "POST", url, json, what, &resp);
-	if (rc != MS_OK)
-		goto out;
-	if (msnet_already_exists(&resp)) {
-		h->log(h, MS_LOG_INFO, "Repository %s/%s already exists.",
-		       owner, name);
-		goto out;
-	}
-	rc = msnet_check(c->net, &r, &resp);
-	if (rc != MS_OK)
-		goto out;
-	*created_out = true;
-	h->log(h, MS_LOG_INFO, "Created %s repository %s/%s (license %s).",
-	       vis_name, owner, name, license);
-out:
-	msnet_response_clear(&resp);
-	cJSON_free(json);
-	cJSON_Delete(body);
-	free(url);
+	rc = mshub_login(c->net, req->token, req->token_origin, false, &l);
+	who->authenticated = l.authenticated;
+	snprintf(who->username, sizeof(who->username), "%s", l.username);
+	mshub_login_clear(&l);
 	return rc;
 }
 
@@ -288,7 +153,7 @@ int http_repo_ensure(struct http_ctx *c, const char *owner, const char *name,
 				      owner, name, msnet_endpoint(c->net));
 			goto out;
 		}
-		rc = http_repo_create(c, owner, name, created_out);
+		rc = mshub_create_model(c->net, owner, name, created_out);
 		goto out;
 	}
 	rc = msnet_check(c->net, &r, &resp);
