@@ -20,12 +20,20 @@ wait_for() {
     return 1
 }
 
+# start_bg NAME REPO DIR [ARGS...]: mspublish in the background, output in
+# $T/out/NAME.{out,err}, its pid in $pid
+start_bg() {
+    local name=$1 repo=$2 dir=$3
+    shift 3
+    "$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL" \
+        --token "$TOKEN" --repo-id "$repo" --model-dir "$dir" "$@" \
+        > "$T/out/$name.out" 2> "$T/out/$name.err" &
+    pid=$!
+}
+
 # 1. kill -9 while the 2nd of 5 PUTs hangs (jobs 1: PUTs in order)
 restart_hub --fault 'PUT:/lfs-upload/*:delay=30:nth=2'
-"$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL" \
-    --token "$TOKEN" --repo-id alice/resume --model-dir "$M" --jobs 1 \
-    > "$T/out/killed.out" 2> "$T/out/killed.err" &
-pid=$!
+start_bg killed alice/resume "$M" --jobs 1
 if wait_for "$HUB_LOG" '"method": "PUT".*"status": 200' 20; then
     ok "killed: the first PUT completed"
 else
@@ -51,10 +59,7 @@ mkdir -p "$M2"
 printf '{"ctrl": "c"}\n' > "$M2/config.json"
 head -c 4000000 /dev/urandom > "$M2/w.safetensors"
 restart_hub --fault 'PUT:/lfs-upload/*:delay=30'
-"$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL" \
-    --token "$TOKEN" --repo-id alice/ctrlc --model-dir "$M2" \
-    > "$T/out/ctrlc.out" 2> "$T/out/ctrlc.err" &
-pid=$!
+start_bg ctrlc alice/ctrlc "$M2"
 wait_for "$T/out/ctrlc.err" 'LFS: 1 blob to upload' 20
 sleep 0.5
 t0=$(date +%s.%N)
@@ -75,10 +80,7 @@ mkdir -p "$M3"
 printf '{"grow": 1}\n' > "$M3/config.json"
 head -c 8000000 /dev/urandom > "$M3/grow.safetensors"
 restart_hub --fault 'PUT:/lfs-upload/*:delay=2'
-"$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL" \
-    --token "$TOKEN" --repo-id alice/grow --model-dir "$M3" \
-    > "$T/out/grow.out" 2> "$T/out/grow.err" &
-pid=$!
+start_bg grow alice/grow "$M3"
 wait_for "$T/out/grow.err" 'LFS: 1 blob to upload' 20
 head -c 1000 /dev/urandom >> "$M3/grow.safetensors"
 wait "$pid"
@@ -94,10 +96,7 @@ mkdir -p "$M4"
 printf '{"v": 1}\n' > "$M4/config.json"
 head -c 1100000 /dev/urandom > "$M4/w.safetensors"
 restart_hub --fault 'PUT:/lfs-upload/*:delay=2'
-"$MS_BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL" \
-    --token "$TOKEN" --repo-id alice/edit --model-dir "$M4" \
-    > "$T/out/edit.out" 2> "$T/out/edit.err" &
-pid=$!
+start_bg edit alice/edit "$M4"
 wait_for "$T/out/edit.err" 'LFS: 1 blob to upload' 20
 printf '{"v": 2}\n' > "$M4/config.json"
 wait "$pid"
