@@ -1278,6 +1278,28 @@ class TestBlobStore(GitCase):
         self.put_to(href, data)
         self.assertEqual(self.commit(o, n, [lfs("w.bin", data)]).status, 200)
 
+    def test_commit_of_several_uploads_checks_each(self):
+        # the hub verifies a commit's objects in parallel; one bad object
+        # among good ones still refuses the whole commit, naming its path
+        o, n = self.new_repo()
+        blobs = [os.urandom((1 << 20) + i) for i in range(4)]
+        for i, b in enumerate(blobs):
+            body = b if i != 2 else b[:-1] + bytes([b[-1] ^ 1])
+            self.assertIn(self.put_to(self.href_for(o, n, b), body),
+                          (200, 201, 204))
+        acts = [lfs("w%d.bin" % i, b) for i, b in enumerate(blobs)]
+        r = self.commit(o, n, acts)
+        self.assertLegacyError(r, 400)
+        self.assertIn("w2.bin", r.json()["Message"])
+        self.assertEqual(self.files(o, n), {})
+        self.put_to(self.href_for(o, n, blobs[2]), blobs[2])
+        self.assertEqual(self.commit(o, n, acts).status, 200)
+        fl = self.files(o, n)
+        for i, b in enumerate(blobs):
+            self.assertEqual(fl["w%d.bin" % i]["Sha256"], sha(b))
+            with open(self.store_path(sha(b)), "rb") as f:
+                self.assertEqual(f.read(), b)
+
     def test_git_lfs_push_through_nginx(self):
         name = "bspush-" + os.urandom(3).hex()
         work = os.path.join(self.tmp, name)
