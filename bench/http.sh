@@ -19,6 +19,9 @@
 #   B: 3,000 files of 1-64 KiB + 2 x 64 MiB: wall time and requests made
 #      against the floor of 1 batch request, 2 PUTs and one commit per
 #      batch the protocol allows (4.9).
+#   S: only when SDK_SRC is the official SDK's src/ (modelscope_hub; needs
+#      Debian's python3-requests, -tqdm, -filelock): its upload_folder
+#      and mspublish, each on a new folder like A; wall and CPU ratios.
 #   C: one 4 GiB file (BIG=0 skips it): peak RSS <= 32 MiB, as for A.
 #
 # Needs ~16 GiB free in BENCH_DIR (default $TMPDIR or /tmp).  Exit 1 when a
@@ -251,6 +254,30 @@ b = n if n <= 100 else 512 if n > 10000 else min(max(n // 80, 64), 256)
 print(-(-n // b))")
 b_floor=$((1 + 2 + b_floor_commits))
 
+# ---- S (optional): the official SDK's upload_folder on a folder like A
+s_line=
+if [ -n "${SDK_SRC:-}" ]; then
+	echo "S: official SDK (modelscope_hub at $SDK_SRC) vs mspublish, folder A"
+	bench_folder_a "$W/Asdk"
+	bench_folder_a "$W/Ams"
+	cat "$W"/Asdk/* "$W"/Ams/* >/dev/null
+	sync
+	timed "official SDK HubApi().upload_folder" env \
+		PYTHONPATH="$SDK_SRC" MODELSCOPE_HOME="$W/mshome" \
+		/usr/bin/python3 -c '
+import sys
+from modelscope_hub import HubApi
+api = HubApi(endpoint=sys.argv[1], token=sys.argv[2])
+api.upload_folder(sys.argv[3], "model", sys.argv[4], disable_tqdm=True)
+' "$HUB_URL" "$TOKEN" bench/sdk "$W/Asdk"
+	s_e=$E s_c=$C
+	sync
+	rm -rf "$W/cache"
+	timed "mspublish (fresh hash cache)" "${MS[@]}" --repo-id bench/ms \
+		--model-dir "$W/Ams"
+	s_line="S: official SDK $s_e s wall / $s_c s CPU; mspublish $E s wall / $C s CPU: ratios $(python3 -c "print('wall %.2f, CPU %.2f' % ($E / $s_e, $C / $s_c))")"
+fi
+
 # ---- C
 if [ "$BIG" = 1 ]; then
 	echo "C: one 4 GiB file"
@@ -260,6 +287,7 @@ else
 	c_e=0 c_m=0
 fi
 
+[ -z "$s_line" ] || echo "$s_line"
 if grep -rlF -- "$TOKEN" "$W/cache" "$HOME" "$W/stdout" "$W/stderr" \
 	"$W/a.json" >/dev/null 2>&1; then
 	echo "FAIL: the token leaked into the output or the cache"
