@@ -38,11 +38,12 @@ export BENCH_TOKEN=$TOKEN
 echo "# making test data in $W"
 bench_folder_a "$W/A"
 sleep 2 # mtimes older than the hash cache's racy window
+bench_server_dir 4
 
-# hub_up NAME: a fresh hub + blob store in $W/NAME
+# hub_up NAME: a fresh hub + blob store in $SRV/NAME-*
 hub_up() {
-	blobstore_start "$W/$1-store" || exit 2
-	hub_start "$W/$1-hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
+	blobstore_start "$SRV/$1-store" || exit 2
+	hub_start "$SRV/$1-hub" "$TOKEN" --blob-store-url "$BLOBSTORE_URL" \
 		--blob-store-dir "$BLOBSTORE_DIR" || exit 2
 	curl -sS -f -H "Authorization: Bearer $TOKEN" \
 		-H 'Content-Type: application/json' \
@@ -52,7 +53,7 @@ hub_up() {
 hub_down() {
 	hub_stop
 	blobstore_stop
-	rm -rf "$W/$1-hub" "$W/$1-store"
+	rm -rf "$SRV/$1-hub" "$SRV/$1-store"
 }
 
 echo "# warming the page cache; $(nproc) CPUs, load" \
@@ -118,7 +119,7 @@ s_bytes=$(tail -n +$((mark + 1)) "$HUB_LOG" | grep 'git-receive-pack' |
 	python3 -c "import json,sys; print(sum(json.loads(l).get('req_bytes', 0) for l in sys.stdin))")
 s_hub_ms=$(tail -n +$((mark + 1)) "$HUB_LOG" |
 	python3 -c "import json,sys; print(sum(json.loads(l).get('ms', 0) for l in sys.stdin))")
-s_objs=$(git --git-dir="$W/ms-hub/repos/bench/a.git" rev-list --objects \
+s_objs=$(git --git-dir="$HUB_DATA/repos/bench/a.git" rev-list --objects \
 	master~1..master | wc -l)
 
 if grep -rlF -e "$TOKEN" -e "$(printf 'oauth2:%s' "$TOKEN" | base64 -w0)" \
