@@ -66,7 +66,7 @@ struct net_xfer {
 	bool src_aborted;
 	bool stalled;          /* no byte moved for timeout_s seconds */
 	bool aborted;          /* req->abort said so */
-	curl_off_t last_ul;
+	curl_off_t *ul_reported; /* body bytes given to on_sent, all attempts */
 	curl_off_t seen_ul, seen_dl;
 	double last_move;
 	struct net_handle *hd;
@@ -675,10 +675,12 @@ static int net_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		x->stalled = true;
 		return 1;
 	}
-	if (x->req->on_sent != NULL && ulnow > x->last_ul) {
-		x->req->on_sent((uint64_t)(ulnow - x->last_ul),
+	/* each body byte counts once: a retry resends what an earlier
+	 * attempt reported already, which is no progress */
+	if (x->req->on_sent != NULL && ulnow > *x->ul_reported) {
+		x->req->on_sent((uint64_t)(ulnow - *x->ul_reported),
 				x->req->payload);
-		x->last_ul = ulnow;
+		*x->ul_reported = ulnow;
 	}
 	if (ulnow >= ultotal && dlnow == 0)
 		net_quickack(x);
@@ -718,7 +720,8 @@ static double net_now(void)
 
 /* One attempt.  Returns the CURLcode; fills resp and x. */
 static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
-			    struct net_xfer *x, struct msnet_response *resp)
+			    struct net_xfer *x, struct msnet_response *resp,
+			    curl_off_t *ul_reported)
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	char idh[64], rid[33], ctype[160];
@@ -731,6 +734,7 @@ static CURLcode net_perform(struct msnet *n, const struct msnet_req *req,
 	double t0 = net_now();
 
 	memset(x, 0, sizeof(*x));
+	x->ul_reported = ul_reported;
 	x->retry_after_ms = -1;
 	x->last_move = t0;
 	x->n = n;
@@ -912,6 +916,7 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 	char why[800];
 	struct net_xfer x;
 	unsigned long wait;
+	curl_off_t ul_reported = 0;
 	CURLcode cc;
 	int rc;
 
@@ -930,7 +935,7 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 				return rc;
 		}
 		msnet_response_clear(resp);
-		cc = net_perform(n, req, &x, resp);
+		cc = net_perform(n, req, &x, resp, &ul_reported);
 		free(x.body);
 		if (x.src_aborted)
 			return MS_EIO;
@@ -1044,12 +1049,11 @@ static int net_fd_rewind(void *payload)
 	return MS_OK;
 }
 
-int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
-		   const char *name,
-		   void (*on_sent)(uint64_t delta, void *payload),
-		   bool (*abort)(void *payload), void *payload)
+int msnet_put_file(struct msnet *n, const struct msnet_put *put, int fd,
+		   uint64_t size)
 {
 	const struct ms_host *h = n->host;
+	const char *name = put->name;
 	struct net_fd_src s = { .fd = fd, .size = size };
 	struct msnet_source src = {
 		.size = size,
@@ -1059,19 +1063,25 @@ int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
 	};
 	struct msnet_req req = {
 		.method = "PUT",
-		.url = href,
+		.url = put->href,
 		.src = &src,
-		.flags = MSNET_BLOB,
-		.on_sent = on_sent,
-		.abort = abort,
-		.payload = payload,
+		.content_type = put->content_type,
+		.headers = put->headers,
+		.flags = put->flags,
+		.on_sent = put->on_sent,
+		.abort = put->abort,
+		.payload = put->payload,
 	};
 	struct msnet_response resp;
 	char what[600];
 	int rc;
 
-	snprintf(what, sizeof(what), "upload of \"%s\"", name);
-	req.what = what;
+	if (put->what != NULL)
+		req.what = put->what;
+	else {
+		snprintf(what, sizeof(what), "upload of \"%s\"", name);
+		req.what = what;
+	}
 	rc = msnet_request(n, &req, &resp);
 	if (rc == MS_EIO) {
 		if (s.err != 0)

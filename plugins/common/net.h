@@ -99,7 +99,10 @@ struct msnet_req {
 	const char *const *headers;
 	const char *what;          /**< "commit to alice/demo": messages */
 	unsigned flags;            /**< MSNET_* below */
-	/** Bytes of the body sent so far (progress); may be NULL. */
+	/**
+	 * Body bytes newly sent (progress), each byte once over all
+	 * attempts; may be NULL.
+	 */
 	void (*on_sent)(uint64_t delta, void *payload);
 	/**
 	 * Polled during the transfer; true stops it and the call returns
@@ -154,18 +157,30 @@ void msnet_response_clear(struct msnet_response *resp);
 /** True when the answer says "already exists" (protocol doc 0.1, E3026). */
 bool msnet_already_exists(const struct msnet_response *resp);
 
+/** A file PUT: where to, and what goes with it besides the bytes. */
+struct msnet_put {
+	const char *href;
+	const char *name;    /**< the file, as messages name it */
+	const char *what;    /**< messages' label; NULL: upload of "name" */
+	/** NULL: none (a ModelScope blob PUT must not have one) */
+	const char *content_type;
+	const char *const *headers; /**< as in struct msnet_req */
+	unsigned flags;      /**< MSNET_*; MSNET_BLOB for protocol doc 4.7 */
+	void (*on_sent)(uint64_t delta, void *payload);
+	bool (*abort)(void *payload);
+	void *payload;       /**< on_sent, abort: as in struct msnet_req */
+};
+
 /**
  * PUT @p size bytes of the open file @p fd (read with pread from offset 0,
- * fixed 256 KiB buffers) to @p href with Content-Length and no
- * Content-Type; credentials only if href is on the endpoint's host.
- * Fails with MS_ECHANGED (message naming @p name) when the file does not
- * deliver exactly @p size bytes.  Retries as msnet_request; success per
- * protocol doc 4.7.  @p on_sent, @p abort: as in struct msnet_req.
+ * fixed 256 KiB buffers) to put->href with Content-Length; credentials only
+ * if href is on the endpoint's host.  Fails with MS_ECHANGED (message
+ * naming put->name) when the file does not deliver exactly @p size bytes.
+ * Retries as msnet_request; a retry's resent bytes are not reported to
+ * on_sent again.
  */
-int msnet_put_file(struct msnet *n, const char *href, int fd, uint64_t size,
-		   const char *name,
-		   void (*on_sent)(uint64_t delta, void *payload),
-		   bool (*abort)(void *payload), void *payload);
+int msnet_put_file(struct msnet *n, const struct msnet_put *put, int fd,
+		   uint64_t size);
 
 /**
  * Build "<endpoint><path>" with printf-style @p fmt for the path part

@@ -106,11 +106,6 @@ static void msgit_lfs_progress(struct msgit_lfs_run *run, const char *path)
 struct msgit_put_ctx {
 	struct msgit_lfs_run *run;
 	const char *path;
-	int fd;
-	uint64_t size;
-	uint64_t off;   /* read so far by this attempt */
-	bool changed;   /* the file did not deliver exactly size bytes */
-	int err;        /* errno of a failed read */
 };
 
 static void msgit_on_sent(uint64_t delta, void *payload)
@@ -123,101 +118,34 @@ static void msgit_on_sent(uint64_t delta, void *payload)
 	pthread_mutex_unlock(&pc->run->lock);
 }
 
-/* The file as an msnet_source: pread through curl's fixed buffer. */
-static size_t msgit_src_read(char *buf, size_t cap, void *payload)
-{
-	struct msgit_put_ctx *pc = payload;
-	uint64_t left = pc->size - pc->off;
-	ssize_t r;
-
-	if (left == 0) {
-		/* the file must end here */
-		r = pread(pc->fd, buf, 1, (off_t)pc->off);
-		if (r > 0) {
-			pc->changed = true;
-			return (size_t)-1;
-		}
-		return 0;
-	}
-	if (cap > left)
-		cap = (size_t)left;
-	do {
-		r = pread(pc->fd, buf, cap, (off_t)pc->off);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		pc->err = errno;
-		return (size_t)-1;
-	}
-	if (r == 0) {
-		pc->changed = true;
-		return (size_t)-1;
-	}
-	pc->off += (uint64_t)r;
-	return (size_t)r;
-}
-
-/* A retry sends the object again: its bytes count once in progress. */
-static int msgit_src_rewind(void *payload)
-{
-	struct msgit_put_ctx *pc = payload;
-
-	pthread_mutex_lock(&pc->run->lock);
-	pc->run->bytes_done -= pc->off;
-	pthread_mutex_unlock(&pc->run->lock);
-	pc->off = 0;
-	return MS_OK;
-}
-
 /* PUT one object, then verify it when the server asked for that. */
 static int msgit_lfs_put(struct msgit_lfs_run *run, struct msgit_lfs_job *job)
 {
 	struct msgit_target *t = run->t;
 	const struct ms_host *h = t->host;
 	const struct ms_file *f = job->obj->file;
+	struct msgit_put_ctx pc = { .run = run, .path = f->repo_path };
 	struct msnet_response resp;
-	struct msnet_source src;
 	struct msnet_req r;
-	struct msgit_put_ctx pc;
 	char what[600], body[160];
-	int rc;
+	int fd, rc;
 
 	memset(&resp, 0, sizeof(resp));
-	memset(&pc, 0, sizeof(pc));
-	pc.run = run;
-	pc.path = f->repo_path;
-	pc.size = f->size;
-	pc.fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (pc.fd < 0)
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return h->error(h, MS_EIO, "cannot open \"%s\": %s", f->path,
 				strerror(errno));
-	memset(&src, 0, sizeof(src));
-	src.size = f->size;
-	src.read = msgit_src_read;
-	src.rewind = msgit_src_rewind;
-	src.payload = &pc;
 	snprintf(what, sizeof(what), "LFS upload of \"%s\"", f->repo_path);
-	memset(&r, 0, sizeof(r));
-	r.method = "PUT";
-	r.url = job->href;
-	r.src = &src;
-	r.content_type = "application/octet-stream";
-	r.headers = (const char *const *)job->headers;
-	r.what = what;
-	r.on_sent = msgit_on_sent;
-	r.payload = &pc;
-	rc = msnet_request(run->net, &r, &resp);
-	if (rc == MS_EIO && pc.changed) {
-		rc = h->error(h, MS_ECHANGED, "\"%s\" changed while it was "
-			      "uploaded; run again", f->path);
-		goto out;
-	}
-	if (rc == MS_EIO) {
-		rc = h->error(h, MS_EIO, "cannot read \"%s\": %s", f->path,
-			      strerror(pc.err));
-		goto out;
-	}
-	if (rc == MS_OK)
-		rc = msnet_check(run->net, &r, &resp);
+	rc = msnet_put_file(run->net, &(struct msnet_put){
+				    .href = job->href,
+				    .name = f->repo_path,
+				    .what = what,
+				    .content_type = "application/octet-stream",
+				    .headers = (const char *const *)job->headers,
+				    .on_sent = msgit_on_sent,
+				    .payload = &pc,
+			    }, fd, f->size);
+	close(fd);
 	if (rc != MS_OK)
 		goto out;
 	rc = h->check_unchanged(h, f);
@@ -228,7 +156,6 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, struct msgit_lfs_job *job)
 			 f->sha256, (unsigned long long)f->size);
 		snprintf(what, sizeof(what), "LFS verify of \"%s\"",
 			 f->repo_path);
-		msnet_response_clear(&resp);
 		memset(&r, 0, sizeof(r));
 		r.method = "POST";
 		r.url = job->verify_href;
@@ -245,7 +172,6 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, struct msgit_lfs_job *job)
 	h->log(h, MS_LOG_VERBOSE, "LFS object %s (%s) uploaded", f->sha256,
 	       f->repo_path);
 out:
-	close(pc.fd);
 	msnet_response_clear(&resp);
 	return rc;
 }

@@ -108,8 +108,14 @@ static int upload_one(struct upload_pool *p, const struct upload_blob *b)
 				f->rel_path);
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	rc = msnet_put_file(p->c->net, b->href, fd, f->size, f->rel_path,
-			    upload_on_sent, upload_abort, &job);
+	rc = msnet_put_file(p->c->net, &(struct msnet_put){
+				    .href = b->href,
+				    .name = f->rel_path,
+				    .flags = MSNET_BLOB,
+				    .on_sent = upload_on_sent,
+				    .abort = upload_abort,
+				    .payload = &job,
+			    }, fd, f->size);
 	close(fd);
 	if (rc != MS_OK)
 		return rc;
