@@ -78,9 +78,8 @@ echo "# hub $HUB_URL, blob store $BLOBSTORE_URL; $(nproc) CPUs, load" \
 sum() { python3 -c "import sys; print('%.2f' % sum(map(float, sys.argv[1:])))" "$@"; }
 
 auth=(-H "Authorization: Bearer $TOKEN" -H "Cookie: m_session_id=$TOKEN")
-api() {
-	curl -sS -f "${auth[@]}" -H 'Content-Type: application/json' "$@"
-}
+# the hub's API with curl (an array, so that `timed` can run it too)
+api=(curl -sS -f "${auth[@]}" -H 'Content-Type: application/json')
 
 # ---- A: ROUNDS interleaved rounds of floor then mspublish, each on a
 # folder of its own (the hub deduplicates blobs), no dirty pages left over
@@ -104,19 +103,33 @@ for r in $(seq 1 "$ROUNDS"); do
 		openssl dgst -sha256 -r "$A"/*
 	f_e=("$E") f_c=("$C")
 	cp "$W/stdout" "$W/digests"
-	api -X POST -d "{\"Path\":\"bench\",\"Name\":\"floor$r\",\"Visibility\":1}" \
+	"${api[@]}" -X POST -d "{\"Path\":\"bench\",\"Name\":\"floor$r\",\"Visibility\":1}" \
 		"$HUB_URL/api/v1/models" >/dev/null || exit 2
-	python3 - "$W/digests" >"$W/batch.json" <<'PY'
-import json, os, sys
-objs = []
-for line in open(sys.argv[1]):
+	# the floor's batch request and, for the same end state as
+	# mspublish, its commit of every file (the 20 small ones inline), so
+	# that the hub verifies and imports the floor's blobs too
+	python3 - "$W/digests" "$W/batch.json" "$W/commit.json" <<'PY'
+import base64, json, os, sys
+objs, acts = [], []
+for line in sorted(open(sys.argv[1]), key=lambda l: l.split(" ", 1)[1]):
     d, p = line.split(" ", 1)
     p = p.strip().lstrip("*")
     if p.endswith(".safetensors"):
         objs.append({"oid": d, "size": os.path.getsize(p)})
-print(json.dumps({"operation": "upload", "objects": objs}))
+        acts.append({"action": "create", "path": os.path.basename(p),
+                     "type": "lfs", "size": os.path.getsize(p),
+                     "sha256": d, "content": "", "encoding": ""})
+    else:
+        data = open(p, "rb").read()
+        acts.append({"action": "create", "path": os.path.basename(p),
+                     "type": "normal", "size": len(data), "sha256": "",
+                     "content": base64.b64encode(data).decode(),
+                     "encoding": "base64"})
+json.dump({"operation": "upload", "objects": objs}, open(sys.argv[2], "w"))
+json.dump({"commit_message": "floor", "actions": acts},
+          open(sys.argv[3], "w"))
 PY
-	api -X POST --data-binary @"$W/batch.json" \
+	"${api[@]}" -X POST --data-binary @"$W/batch.json" \
 		"$HUB_URL/api/v1/repos/models/bench/floor$r/info/lfs/objects/batch" \
 		>"$W/hrefs.json" || exit 2
 	python3 - "$W/digests" "$W/hrefs.json" >"$W/puts" <<'PY'
@@ -139,29 +152,7 @@ PY
 	floor_e=$(sum "${f_e[@]}")
 	floor_c=$(sum "${f_c[@]}")
 	echo "  floor $r total: $floor_e s wall, $floor_c s CPU"
-	# the same end state as mspublish: one commit of every file (the 20
-	# small ones inline), so the hub verifies and imports the floor's
-	# blobs too
-	python3 - "$W/digests" >"$W/commit.json" <<'PY'
-import base64, json, os, sys
-acts = []
-for line in sorted(open(sys.argv[1]), key=lambda l: l.split(" ", 1)[1]):
-    d, p = line.split(" ", 1)
-    p = p.strip().lstrip("*")
-    if p.endswith(".safetensors"):
-        acts.append({"action": "create", "path": os.path.basename(p),
-                     "type": "lfs", "size": os.path.getsize(p),
-                     "sha256": d, "content": "", "encoding": ""})
-    else:
-        data = open(p, "rb").read()
-        acts.append({"action": "create", "path": os.path.basename(p),
-                     "type": "normal", "size": len(data), "sha256": "",
-                     "content": base64.b64encode(data).decode(),
-                     "encoding": "base64"})
-print(json.dumps({"commit_message": "floor", "actions": acts}))
-PY
-	timed "floor $r: curl commit" curl -sS -f "${auth[@]}" \
-		-H 'Content-Type: application/json' -X POST \
+	timed "floor $r: curl commit" "${api[@]}" -X POST \
 		--data-binary @"$W/commit.json" \
 		"$HUB_URL/api/v1/repos/models/bench/floor$r/commit/master"
 	floorc_e=$(sum "$floor_e" "$E")
@@ -205,7 +196,7 @@ for i in 0 1; do
 done
 cat "$W"/B/*/* "$W"/B/*.safetensors "$W"/Bf/*.safetensors >/dev/null
 n_b=$(find "$W/B" -type f | wc -l)
-api -X POST -d '{"Path":"bench","Name":"bfloor","Visibility":1}' \
+"${api[@]}" -X POST -d '{"Path":"bench","Name":"bfloor","Visibility":1}' \
 	"$HUB_URL/api/v1/models" >/dev/null || exit 2
 # floor: one keep-alive connection, the protocol's minimum of requests:
 # 1 batch, 1 PUT per blob, one commit per batch of 4.9 (Python stdlib)

@@ -179,7 +179,6 @@ out:
 static void *msgit_lfs_worker(void *arg)
 {
 	struct msgit_lfs_run *run = arg;
-	const struct ms_host *h = run->t->host;
 	struct msgit_lfs_job *job;
 	int rc;
 
@@ -204,7 +203,6 @@ static void *msgit_lfs_worker(void *arg)
 		}
 		pthread_mutex_unlock(&run->lock);
 	}
-	(void)h;
 	return NULL;
 }
 
