@@ -47,6 +47,7 @@ contains a token.  See README.md for the choices where the protocol is open.
 import argparse
 import base64
 import binascii
+import concurrent.futures
 import errno
 import fnmatch
 import hashlib
@@ -417,39 +418,12 @@ class Hub:
             return True, ""
 
     def ensure_objects(self, objs):
-        """ensure_object for every (oid, size), in order; the hashing of
-        objects not yet imported runs on all cores (hashlib lets go of the
-        GIL), as a real object store checks a commit's blobs in parallel."""
-        todo = [o for o in objs if not self.has_object(o[0])]
-        if len(todo) < 2:
-            return [self.ensure_object(*o) for o in objs]
-        it = iter(todo)
-        it_lock = threading.Lock()
-        done = {}
-
-        def work():
-            while True:
-                with it_lock:
-                    o = next(it, None)
-                if o is None:
-                    return
-                try:
-                    done[o] = self.ensure_object(*o)
-                except Exception as e:  # raised below, as if serial
-                    done[o] = e
-        ths = [threading.Thread(target=work)
-               for _ in range(min(len(todo), os.cpu_count() or 1))]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        out = []
-        for o in objs:
-            r = done[o] if o in done else self.ensure_object(*o)
-            if isinstance(r, Exception):
-                raise r
-            out.append(r)
-        return out
+        """ensure_object for every (oid, size), answers (or the first
+        exception) in order; the hashing runs on all cores (hashlib lets
+        go of the GIL), as a real object store checks a commit's blobs in
+        parallel."""
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as ex:
+            return list(ex.map(lambda o: self.ensure_object(*o), objs))
 
     # -- repositories
     def repo_dir(self, owner, name):
@@ -1483,11 +1457,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.extra["commit_message"] = msg
         # lfs objects: present with that size (verify + import in
         # object-store mode)
-        lfs = sorted((path, ch[1], ch[2]) for path, ch in changes.items()
-                     if ch is not None and ch[0] == "lfs")
-        for path, (good, why) in zip(
-                (x[0] for x in lfs),
-                self.hub.ensure_objects([x[1:] for x in lfs])):
+        lfs = [(path, ch[1], ch[2]) for path, ch in changes.items()
+               if ch is not None and ch[0] == "lfs"]
+        for (path, _, _), (good, why) in zip(
+                lfs, self.hub.ensure_objects([x[1:] for x in lfs])):
             if not good:
                 raise HubError(400, "%s: %s" % (path, why))
         commit, changed = self.hub.commit_changes(owner, name, revision,
