@@ -9,18 +9,7 @@ make_model "$M"
 export MODELSCOPE_API_TOKEN=$SENTINEL
 
 # A tripwire "hub": records every connection; the checks below must make none.
-python3 - "$T/hub.port" "$T/hub.log" <<'PY' &
-import socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(16)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-while True:
-    c, _ = s.accept()
-    with open(sys.argv[2], "a") as log:
-        log.write("connection\n")
-    c.close()
-PY
+python3 "$(dirname "$0")/../tripwire.py" "$T/hub.port" "$T/hub.log" &
 HUB_PID=$!
 trap 'kill $HUB_PID 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 50); do [ -s "$T/hub.port" ] && break; sleep 0.1; done

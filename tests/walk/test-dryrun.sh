@@ -188,17 +188,7 @@ check "nothing to upload fails" bash -c "
 [ \"\$(cat '$T/rc.none')\" = 1 ] && grep -q 'no files to upload' '$T/err.none'"
 
 # 8. no network: a listener on loopback records any connection
-python3 -c '
-import socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(8)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-while True:
-    c, _ = s.accept()
-    open(sys.argv[2], "a").write("connected\n")
-    c.close()
-' "$T/port" "$T/connections" &
+python3 "$(dirname "$0")/../tripwire.py" "$T/port" "$T/connections" &
 LISTENER_PID=$!
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 run net --backend dryrun --hash --model-dir "$M" --repo-id a/b \
