@@ -33,7 +33,8 @@ done
 W=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/mspublish-bench-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export MSPUBLISH_CONFIG=/dev/null HOME=$W/home
-unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR
+unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR \
+	MODELSCOPE_HOME
 mkdir -p "$W/one" "$W/four" "$HOME"
 
 echo "# making test data in $W (2 GiB + 4 x 512 MiB from /dev/urandom)"

@@ -34,7 +34,8 @@ bench_init() {
 	trap bench_cleanup EXIT
 	TOKEN="ms-SENTINEL-bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 	export MSPUBLISH_CONFIG=/dev/null HOME=$W/home XDG_CONFIG_HOME=$W/home/.config
-	unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR
+	unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MSPUBLISH_BACKEND REPO_ID MODEL_DIR \
+		MODELSCOPE_HOME
 	mkdir -p "$HOME"
 }
 

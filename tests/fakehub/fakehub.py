@@ -1755,7 +1755,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         proc.wait()
         t.join()
         if feed_err:
-            proc.kill()
             raise feed_err[0]
         out.seek(0)
         status, headers = 200, []

@@ -10,15 +10,15 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mspublish-dryrun-XXXXXX")
 LISTENER_PID=
 cleanup() {
 	[ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
 
 export HOME=$T/home XDG_CACHE_HOME=$T/cache XDG_CONFIG_HOME=$T/config
 export MSPUBLISH_CONFIG=/dev/null
 unset MODELSCOPE_API_TOKEN MODELSCOPE_TOKEN MODELSCOPE_ENDPOINT \
-	MODELSCOPE_DOMAIN REPO_ID MODEL_DIR MSPUBLISH_BACKEND MSPUBLISH_PROFILE
+	MODELSCOPE_DOMAIN REPO_ID MODEL_DIR MSPUBLISH_BACKEND MSPUBLISH_PROFILE \
+	MSPUBLISH_PLUGIN_DIR MODELSCOPE_HOME
 mkdir -p "$HOME"
 SENTINEL="ms-SENTINEL-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
