@@ -1097,14 +1097,14 @@ int msnet_put_file(struct msnet *n, const struct msnet_put *put, int fd,
 	}
 	if (rc != MS_OK)
 		goto out;
-	if (s.off != size) {
+	/* the answer first: a server that refuses a PUT may answer before
+	 * it has read the body, and curl then stops sending */
+	rc = msnet_check(n, &req, &resp);
+	if (rc == MS_OK && s.off != size)
 		rc = h->error(h, MS_ECHANGED,
 			      "\"%s\": sent %llu of %llu bytes; nothing was "
 			      "committed", name, (unsigned long long)s.off,
 			      (unsigned long long)size);
-		goto out;
-	}
-	rc = msnet_check(n, &req, &resp);
 out:
 	msnet_response_clear(&resp);
 	return rc;

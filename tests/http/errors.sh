@@ -70,4 +70,19 @@ expect_rc 1 bad400
 expect_count "bad400: exactly one commit attempt" 1 POST '/commit/'
 expect_err bad400 'HTTP 400: injected fault: HTTP 400 \(request id [0-9a-f]{32}\)'
 
+# a blob PUT refused before its body is read names the hub's answer, not
+# a file that "changed"
+restart_hub --fault 'PUT:/lfs-upload/*:status=413:times=always'
+M5=$T/model5
+mkdir -p "$M5"
+printf '{"x": 1}\n' > "$M5/config.json"
+# more than the 64 MiB the hub reads before it answers and hangs up
+head -c 70000000 /dev/urandom > "$M5/w.safetensors"
+ms put413 --repo-id alice/p413 --model-dir "$M5"
+expect_rc 1 put413
+expect_err put413 'HTTP 413'
+check "put413: not blamed on the file" \
+    bash -c "! grep -q 'chang' '$T/out/put413.err'"
+check "put413: no commit" test "$(commits_on alice/p413)" = 0
+
 finish
