@@ -31,7 +31,7 @@ struct upload_blob {
 struct upload_pool {
 	struct http_ctx *c;
 	struct upload_blob *blobs; /* capacity: n_files */
-	size_t n_queued;
+	atomic_size_t n_queued;    /* written under lock; progress reads it */
 	size_t next;
 	bool closed;               /* no more blobs will be queued */
 	atomic_bool stop;          /* a worker failed */
@@ -689,6 +689,9 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	h->log(h, MS_LOG_VERBOSE, "upload of %s took %.1f s", req->repo_id,
 	       upload_now() - t0);
 out:
+	/* the workers stop first: none may report or fail after the summary
+	 * and the resume message below */
+	upload_pool_free(&pool);
 	if (out->n_commits > MS_RESULT_MAX_COMMITS) {
 		/* commit_ids has room for that many */
 		h->log(h, MS_LOG_INFO,
@@ -708,9 +711,6 @@ out:
 	}
 	if (out->bytes_uploaded == 0)
 		out->bytes_uploaded = blob_bytes;
-	if (pool.blobs != NULL && pool.n_threads > 0 && rc == MS_OK)
-		rc = upload_pool_finish(&pool);
-	upload_pool_free(&pool);
 	if (hrefs != NULL)
 		for (i = 0; i < UPLOAD_BATCH_OBJECTS; i++)
 			free(hrefs[i]);
