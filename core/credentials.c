@@ -366,8 +366,9 @@ int ms_credentials_read(char **token_out, char **origin_out)
 int ms_credentials_write(const char *token, char **path_out)
 {
 	char *path = ms_settings_login_path(), *tmp = NULL;
-	int fd = -1, rc = MS_OK;
+	int fd = -1, rc = MS_OK, err;
 	size_t len = strlen(token);
+	bool ok;
 
 	*path_out = path;
 	if (!path)
@@ -377,11 +378,16 @@ int ms_credentials_write(const char *token, char **path_out)
 				    strerror(errno));
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, token, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) || close(fd)) {
-		rc = ms_error_set(MS_EIO, "cannot write \"%s\": %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	ok = fd >= 0 && write(fd, token, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
+	     fsync(fd) == 0;
+	err = errno;
+	/* closed once, whatever happened: a second close could hit another file */
+	if (fd >= 0 && close(fd) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	if (!ok) {
+		rc = ms_error_set(MS_EIO, "cannot write \"%s\": %s", tmp, strerror(err));
 		unlink(tmp);
 		goto out;
 	}
