@@ -345,10 +345,13 @@ static int run_login(struct run *r)
 	struct ms_identity who;
 	char *path = NULL, line[4096];
 	const char *origin = ms_settings_origin(r->s, MS_O_TOKEN);
+	char *stored = ms_settings_login_path();
+	/* the token of an earlier login is what this one replaces */
+	bool relogin = origin && stored && strcmp(origin, stored) == 0;
 	int rc;
 
-	if (!ms_settings_get(r->s, MS_O_TOKEN) || (origin && !strchr(origin, '-') &&
-						   strstr(origin, "/mspublish/login"))) {
+	free(stored);
+	if (!ms_settings_get(r->s, MS_O_TOKEN) || relogin) {
 		/* no token given: read one line from stdin, never from argv history */
 		if (isatty(STDIN_FILENO))
 			fprintf(stderr, "Token: ");

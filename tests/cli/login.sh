@@ -53,6 +53,12 @@ printf '%s\n' "$SENTINEL" >"$H/stdin"
 STDIN=$H/stdin run login-stdin login --backend http
 expect_rc 0 "login reading the token from stdin"
 if [ -f "$STORE" ] && grep -qxF "$SENTINEL" "$STORE"; then ok 0 "stdin token stored"; else ok 1 "stdin token stored"; fi
+# logged in already, login again: the token typed on stdin is the one
+# checked (this scratch dir's path has a '-' in it), not the stored one
+printf 'ms-wrong-token-%s\n' "$RANDOM" >"$H/stdin"
+STDIN=$H/stdin run login-again login --backend http
+expect_rc 1 "login again checks the token typed on stdin"
+if grep -qxF "$SENTINEL" "$STORE"; then ok 0 "a refused new token leaves the stored one"; else ok 1 "a refused new token leaves the stored one"; fi
 run logout2 logout
 
 # no token: a warning, the backend still tries, the hint on failure
