@@ -779,7 +779,7 @@ const char *ms_settings_backend_get(const struct ms_settings *s,
 
 void ms_settings_show(const struct ms_settings *s, FILE *f)
 {
-	fprintf(f, "settings file: %s\n", s->config_path ? s->config_path : "(none)");
+	ms_out(f, "settings file: %s\n", s->config_path ? s->config_path : "(none)");
 	for (size_t i = 0; i < MS_O_COUNT; i++) {
 		const struct ms_option *o = &ms_options[i];
 		const struct ms_value *v = &s->v[i];
@@ -788,9 +788,9 @@ void ms_settings_show(const struct ms_settings *s, FILE *f)
 			continue;
 		if (o->flags & MS_OPTF_SECRET) {
 			if (v->value)
-				fprintf(f, "%-16s set (from %s)\n", o->name, v->origin);
+				ms_out(f, "%-16s set (from %s)\n", o->name, v->origin);
 			else
-				fprintf(f, "%-16s not set\n", o->name);
+				ms_out(f, "%-16s not set\n", o->name);
 			continue;
 		}
 		if (v->value) {
@@ -799,10 +799,10 @@ void ms_settings_show(const struct ms_settings *s, FILE *f)
 			for (char *p = flat; p && *p; p++)
 				if (*p == '\n')
 					*p = ',';
-			fprintf(f, "%-16s %s (from %s)\n", o->name, flat ? flat : "", v->origin);
+			ms_out(f, "%-16s %s (from %s)\n", o->name, flat ? flat : "", v->origin);
 			free(flat);
 		} else {
-			fprintf(f, "%-16s (unset)\n", o->name);
+			ms_out(f, "%-16s (unset)\n", o->name);
 		}
 	}
 	for (size_t j = 0; j < s->n_sections; j++)
@@ -812,10 +812,10 @@ void ms_settings_show(const struct ms_settings *s, FILE *f)
 			if (!v->value)
 				continue;
 			if (ms_options[i].flags & MS_OPTF_SECRET)
-				fprintf(f, "[%s] %-11s set (from %s)\n", s->sections[j].name,
+				ms_out(f, "[%s] %-11s set (from %s)\n", s->sections[j].name,
 					ms_options[i].name, v->origin);
 			else
-				fprintf(f, "[%s] %-11s %s (from %s)\n", s->sections[j].name,
+				ms_out(f, "[%s] %-11s %s (from %s)\n", s->sections[j].name,
 					ms_options[i].name, v->value, v->origin);
 		}
 }

@@ -137,4 +137,12 @@ if [ -n "${MSPUBLISH_TOP_SRCDIR:-}" ] && [ -f "$MSPUBLISH_TOP_SRCDIR/config/mspu
 	if grep -qE "^backend +http " "$OUT"; then ok 0 "shipped: backend http"; else ok 1 "shipped: backend http"; fi
 fi
 
+# --show-config scrubs what it prints like every other output: a password
+# in a URL never shows
+run userinfo --endpoint "https://bob:pw-$SENTINEL@hub.example.org" \
+	--git-url "https://bob:pw-$SENTINEL@git.example.org/a/b.git" --show-config
+expect_rc 0 "--show-config with credentials in URLs"
+hasnt "$OUT" "pw-$SENTINEL" "--show-config prints no URL password"
+has "$OUT" "hub.example.org" "--show-config still names the host"
+
 finish
