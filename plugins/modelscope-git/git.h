@@ -29,8 +29,8 @@ struct msgit_target {
 	int auth_tries;
 	bool auth_failed;
 	bool cancelled_flag;
-	bool push_rejected;
-	char push_status[256];
+	bool push_rejected;     /* the branch moved: another push was first */
+	char push_status[256];  /* "ref: reason" of a refused update, or "" */
 	size_t push_bytes;
 	git_oid expected_tip;   /* remote tip we built on (zero: none) */
 };

@@ -195,13 +195,31 @@ static int msgit_negotiation_cb(const git_push_update **updates, size_t len,
 	return 0;
 }
 
+/* Does the server's reason for refusing a ref update mean that another
+ * push landed first (git receive-pack's words)?  Anything else, a hook
+ * or a protected branch, is not helped by fetching and pushing again. */
+static bool msgit_status_moved(const char *status)
+{
+	static const char *const moved[] = {
+		"non-fast-forward", "fetch first", "stale info",
+		"failed to update ref", "failed to lock", NULL,
+	};
+	size_t i;
+
+	for (i = 0; moved[i] != NULL; i++)
+		if (strstr(status, moved[i]) != NULL)
+			return true;
+	return false;
+}
+
 static int msgit_update_ref_cb(const char *refname, const char *status,
 			       void *data)
 {
 	struct msgit_target *t = data;
 
 	if (status != NULL) {
-		t->push_rejected = true;
+		if (msgit_status_moved(status))
+			t->push_rejected = true;
 		snprintf(t->push_status, sizeof(t->push_status), "%s: %s",
 			 refname, status);
 	}
@@ -430,8 +448,12 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 		gerr = git_remote_push(remote, &arr, &po);
 		git_remote_free(remote);
 		remote = NULL;
-		if (gerr >= 0 && !t->push_rejected)
+		if (gerr >= 0 && !t->push_rejected && !t->push_status[0])
 			return MS_OK;
+		if (!t->push_rejected && t->push_status[0])
+			return h->error(h, MS_EPROTO, "the hub refused the "
+					"push to %s: %s", t->url,
+					t->push_status);
 		if (t->push_rejected) {
 			*rejected_out = true;
 			return h->error(h, MS_ECONFLICT, "the hub refused the "

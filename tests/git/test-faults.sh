@@ -149,4 +149,20 @@ expect_rc 1 cancel
 expect_err cancel 'cancelled'
 expect_count "cancel: no push" 0 POST 'git-receive-pack$'
 check "cancel: the ref did not move" [ "$(hub_ref alice/faults)" = "$tip" ]
+
+# the hub refuses the push for another reason (its pre-receive hook says
+# no): that reason, once; not "moved", no fetch-and-rebuild, no retry
+restart_hub
+hook=$T/hub/repos/alice/faults.git/hooks/pre-receive
+cp "$hook" "$T/pre-receive.saved"
+printf '#!/bin/sh\necho "protected branch: pushes are closed" >&2\nexit 1\n' >"$hook"
+printf '{"a": 3}\n' > "$M/config.json"
+ms declined --repo-id alice/faults --model-dir "$M"
+expect_rc 1 declined
+expect_err declined 'refused the push.*(declined|protected)'
+check "declined: not reported as a moved branch" \
+    bash -c "! grep -q 'moved' '$T/out/declined.err'"
+expect_count "declined: one push" 1 POST 'git-receive-pack$'
+check "declined: the ref did not move" [ "$(hub_ref alice/faults)" = "$tip" ]
+cp "$T/pre-receive.saved" "$hook"
 git_finish
