@@ -282,6 +282,9 @@ static void msgit_attempt_reset(struct msgit_target *t)
 	t->auth_tries = t->token_used > 0 ? t->token_used : 0;
 	t->auth_failed = false;
 	t->cancelled_flag = false;
+	/* a push refused earlier must not stop the next fetch's retries */
+	t->push_rejected = false;
+	t->push_status[0] = '\0';
 	git_error_clear();
 }
 
@@ -435,8 +438,6 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 	arr.count = 1;
 	for (;;) {
 		msgit_attempt_reset(t);
-		t->push_rejected = false;
-		t->push_status[0] = '\0';
 		gerr = msgit_remote_new(&remote, repo, t->url);
 		if (gerr < 0)
 			return msgit_fail(t, gerr, "cannot push to the hub");
