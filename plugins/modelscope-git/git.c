@@ -22,30 +22,6 @@ struct msgit_backend {
 	char email[256];
 };
 
-static unsigned msgit_cfg_uint(const struct ms_host *h, const char *key,
-			       unsigned def)
-{
-	const char *v = h->config_get(h, key);
-	char *end;
-	unsigned long n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n > 1000000ul)
-		return def;
-	return (unsigned)n;
-}
-
-static bool msgit_cfg_bool(const struct ms_host *h, const char *key)
-{
-	const char *v = h->config_get(h, key);
-
-	return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-			     strcmp(v, "yes") == 0);
-}
-
 static int msgit_create(void **self_out, const struct ms_host *host)
 {
 	struct msgit_backend *b;
@@ -111,8 +87,8 @@ static int msgit_hub_net(struct msgit_backend *b, const char *endpoint,
 	o.host = b->host;
 	o.endpoint = endpoint;
 	o.token = token;
-	o.retries = msgit_cfg_uint(b->host, "retries", 5);
-	o.timeout_s = msgit_cfg_uint(b->host, "timeout", 60);
+	o.retries = msnet_config_uint(b->host, "retries", 5);
+	o.timeout_s = msnet_config_uint(b->host, "timeout", 60);
 	o.tag = "git";
 	return msnet_new(&b->hub, &o);
 }
@@ -423,10 +399,9 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	t.host = h;
 	t.revision = req->revision != NULL && *req->revision ?
 		req->revision : "master";
-	t.retries = msgit_cfg_uint(h, "retries", 5);
-	t.timeout_s = msgit_cfg_uint(h, "timeout", 60);
-	t.verbose = msgit_cfg_bool(h, "verbose");
-	t.force = msgit_cfg_bool(h, "force");
+	t.retries = msnet_config_uint(h, "retries", 5);
+	t.timeout_s = msnet_config_uint(h, "timeout", 60);
+	t.force = msnet_config_bool(h, "force", false);
 	t.token_used = -1;
 	t.tokens[0] = req->token != NULL && *req->token ? req->token : NULL;
 	t.tokens[1] = b->git_token;
@@ -477,7 +452,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		rc = msgit_fetch_tip(&t, repo, &tip, &exists);
 		if (rc == MS_ENOTFOUND && !tried_create) {
 			tried_create = true;
-			if (msgit_cfg_bool(h, "no-create")) {
+			if (msnet_config_bool(h, "no-create", false)) {
 				rc = h->error(h, MS_ENOTFOUND, "%s does not "
 					      "exist on the hub (and "
 					      "--no-create was given)",

@@ -22,7 +22,6 @@ struct msgit_target {
 	const char *revision;   /* branch name */
 	unsigned retries;       /* extra attempts on network errors */
 	long timeout_s;         /* libcurl connect timeout and stall limit */
-	bool verbose;
 	bool force;             /* --force: allow a non-fast-forward push */
 	int token_used;         /* index into tokens[] that worked, or -1 */
 	/* per libgit2 operation */
