@@ -866,16 +866,16 @@ out:
 }
 
 /* Sleep @p ms in slices, returning false when cancelled or aborted. */
-static bool net_sleep(struct msnet *n, const struct msnet_req *req,
-		      unsigned long ms)
+bool msnet_sleep_ms(const struct ms_host *h, unsigned long ms,
+		    bool (*abort)(void *payload), void *payload)
 {
 	struct timespec ts;
 	unsigned long step;
 
 	while (ms > 0) {
-		if (n->host->cancelled(n->host))
+		if (h->cancelled(h))
 			return false;
-		if (req->abort != NULL && req->abort(req->payload))
+		if (abort != NULL && abort(payload))
 			return false;
 		step = ms > 100 ? 100 : ms;
 		ts.tv_sec = 0;
@@ -883,27 +883,31 @@ static bool net_sleep(struct msnet *n, const struct msnet_req *req,
 		nanosleep(&ts, NULL);
 		ms -= step;
 	}
-	return !n->host->cancelled(n->host);
+	return !h->cancelled(h);
 }
 
-static unsigned long net_backoff_ms(unsigned attempt, long retry_after_ms)
+unsigned long msnet_backoff_ms(unsigned attempt, unsigned long cap_ms)
 {
-	unsigned long base, jit;
+	unsigned long base = NET_BACKOFF_BASE_MS, jit;
 	unsigned char r[2] = { 0, 0 };
 
-	if (retry_after_ms >= 0)
-		return retry_after_ms > (long)NET_RETRY_AFTER_CAP_MS ?
-			NET_RETRY_AFTER_CAP_MS : (unsigned long)retry_after_ms;
-	base = NET_BACKOFF_BASE_MS;
-	while (attempt-- > 1 && base < NET_BACKOFF_CAP_MS)
+	while (attempt-- > 1 && base < cap_ms)
 		base *= 2;
-	if (base > NET_BACKOFF_CAP_MS)
-		base = NET_BACKOFF_CAP_MS;
+	if (base > cap_ms)
+		base = cap_ms;
 	if (RAND_bytes(r, 2) != 1)
 		r[0] = r[1] = 0x80;
 	/* jitter in [-25 %, +25 %) */
 	jit = (unsigned long)((r[0] << 8) | r[1]) * (base / 2) / 65536u;
 	return base - base / 4 + jit;
+}
+
+static unsigned long net_backoff_ms(unsigned attempt, long retry_after_ms)
+{
+	if (retry_after_ms >= 0)
+		return retry_after_ms > (long)NET_RETRY_AFTER_CAP_MS ?
+			NET_RETRY_AFTER_CAP_MS : (unsigned long)retry_after_ms;
+	return msnet_backoff_ms(attempt, NET_BACKOFF_CAP_MS);
 }
 
 int msnet_request(struct msnet *n, const struct msnet_req *req,
@@ -985,7 +989,7 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 		       "%s: %s; retrying in %.1f s (attempt %u of %u)", what,
 		       why, (double)wait / 1000.0, attempt + 2, max + 1);
 		atomic_fetch_add(&n->n_retries, 1);
-		if (!net_sleep(n, req, wait)) {
+		if (!msnet_sleep_ms(h, wait, req->abort, req->payload)) {
 			if (!h->cancelled(h))
 				return MS_ECANCELED; /* aborted */
 			return h->error(h, MS_ECANCELED, "%s: cancelled",

@@ -208,6 +208,17 @@ void msnet_stats(const struct msnet *n, struct msnet_stats *out);
 /** Read an unsigned setting via host->config_get, else @p def. */
 unsigned msnet_config_uint(const struct ms_host *h, const char *key,
 			   unsigned def);
+/**
+ * Wait before retry number @p attempt (1 = the first retry): 0.5 s doubled
+ * per attempt, at most @p cap_ms, with +-25 % jitter.
+ */
+unsigned long msnet_backoff_ms(unsigned attempt, unsigned long cap_ms);
+/**
+ * Sleep @p ms in 100 ms steps; false as soon as the run is cancelled or
+ * @p abort (may be NULL) says so.
+ */
+bool msnet_sleep_ms(const struct ms_host *h, unsigned long ms,
+		    bool (*abort)(void *payload), void *payload);
 /** Read a boolean setting ("true"/"false"/"1"/"0"/"yes"/"no"). */
 bool msnet_config_bool(const struct ms_host *h, const char *key, bool def);
 

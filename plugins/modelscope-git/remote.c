@@ -4,12 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "git.h"
+#include "net.h"
 
 const char *msgit_token(const struct msgit_target *t)
 {
@@ -43,38 +42,6 @@ out:
 		free(raw);
 	}
 	return out;
-}
-
-/* Sleep for @p ms, waking every 100 ms to honour Ctrl-C. */
-static int msgit_sleep_ms(const struct ms_host *h, unsigned ms)
-{
-	struct timespec ts;
-
-	while (ms > 0) {
-		unsigned step = ms < 100 ? ms : 100;
-
-		if (h->cancelled(h))
-			return MS_ECANCELED;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)step * 1000000L;
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
-	return MS_OK;
-}
-
-/* 0.5 s * 2^attempt, at most 8 s, +-25 % jitter. */
-static unsigned msgit_backoff_ms(unsigned attempt)
-{
-	unsigned char r[2] = {0x80, 0x80};
-	unsigned ms = 500u;
-
-	while (attempt-- > 0 && ms < 8000u)
-		ms *= 2;
-	if (ms > 8000u)
-		ms = 8000u;
-	(void)RAND_bytes(r, 2);
-	return ms - ms / 4 + ((unsigned)(r[0] << 8 | r[1]) * (ms / 2)) / 65536u;
 }
 
 /* libgit2 says "unexpected http status code: N" for HTTP answers. */
@@ -385,7 +352,6 @@ static int msgit_retry(struct msgit_target *t, int gerr, const char *verb,
 {
 	const struct ms_host *h = t->host;
 	const git_error *e;
-	int rc;
 
 	if (!msgit_retryable(t, gerr) || *attempt >= t->retries)
 		return msgit_fail(t, gerr, what);
@@ -393,9 +359,10 @@ static int msgit_retry(struct msgit_target *t, int gerr, const char *verb,
 	h->log(h, MS_LOG_WARN, "%s %s failed (%s); retrying (%u of %u)", verb,
 	       t->url, e != NULL && e->message != NULL ? e->message : "?",
 	       *attempt + 1, t->retries);
-	rc = msgit_sleep_ms(h, msgit_backoff_ms(*attempt));
-	if (rc != MS_OK)
-		return h->error(h, rc, "cancelled");
+	/* git waits at most 8 s between tries */
+	if (!msnet_sleep_ms(h, msnet_backoff_ms(*attempt + 1, 8000u), NULL,
+			    NULL))
+		return h->error(h, MS_ECANCELED, "cancelled");
 	(*attempt)++;
 	return MS_OK;
 }
