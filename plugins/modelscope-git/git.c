@@ -386,7 +386,6 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	git_signature *sig = NULL;
 	git_reference *ref = NULL;
 	git_oid tip, commit_id, empty_tree;
-	char refname[512];
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t n_objs = 0, i;
 	bool exists, rejected, created = false, tried_create = false;
@@ -399,6 +398,10 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 	t.host = h;
 	t.revision = req->revision != NULL && *req->revision ?
 		req->revision : "master";
+	if (snprintf(t.refname, sizeof(t.refname), "refs/heads/%s",
+		     t.revision) >= (int)sizeof(t.refname))
+		return h->error(h, MS_EINVAL, "revision \"%s\" is too long",
+				t.revision);
 	t.retries = msnet_config_uint(h, "retries", 5);
 	t.timeout_s = msnet_config_uint(h, "timeout", 60);
 	t.force = msnet_config_bool(h, "force", false);
@@ -443,7 +446,6 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(refname, sizeof(refname), "refs/heads/%s", t.revision);
 	for (attempt = 0; attempt < 2; attempt++) {
 		git_commit_free(tip_commit);
 		tip_commit = NULL;
@@ -552,7 +554,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 		git_signature_free(sig);
 		sig = NULL;
 		if (gerr == 0)
-			gerr = git_reference_create(&ref, repo, refname,
+			gerr = git_reference_create(&ref, repo, t.refname,
 						    &commit_id, 1,
 						    "mspublish: commit");
 		git_reference_free(ref);
@@ -576,7 +578,7 @@ static int msgit_upload_folder(void *self, const struct ms_upload *req,
 			break;
 		/* restore the local branch to what the hub has */
 		if (exists)
-			git_reference_create(&ref, repo, refname, &tip, 1,
+			git_reference_create(&ref, repo, t.refname, &tip, 1,
 					     "mspublish: reset");
 		git_reference_free(ref);
 		ref = NULL;

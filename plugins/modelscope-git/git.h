@@ -20,6 +20,7 @@ struct msgit_target {
 	char *url;              /* remote URL, never with userinfo */
 	const char *tokens[2];  /* tried in order; a NULL ends the list */
 	const char *revision;   /* branch name */
+	char refname[512];      /* refs/heads/<revision>, built once */
 	unsigned retries;       /* extra attempts on network errors */
 	long timeout_s;         /* libcurl connect timeout and stall limit */
 	bool force;             /* --force: allow a non-fast-forward push */

@@ -273,12 +273,8 @@ static int msgit_lfs_batch(struct msgit_lfs_run *run,
 					(double)objs[i]->file->size);
 	}
 	o = cJSON_AddObjectToObject(req, "ref");
-	if (o != NULL) {
-		char ref[300];
-
-		snprintf(ref, sizeof(ref), "refs/heads/%s", t->revision);
-		cJSON_AddStringToObject(o, "name", ref);
-	}
+	if (o != NULL)
+		cJSON_AddStringToObject(o, "name", t->refname);
 	body = cJSON_PrintUnformatted(req);
 	if (body == NULL)
 		goto nomem;

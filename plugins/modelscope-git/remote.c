@@ -283,14 +283,12 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	git_remote_connect_options co;
 	const git_remote_head **heads;
 	size_t n, i;
-	char ref[512];
 	char *specs[1];
 	git_strarray arr;
 	git_odb *odb = NULL;
 	int gerr;
 
 	*exists_out = false;
-	snprintf(ref, sizeof(ref), "refs/heads/%s", t->revision);
 	gerr = msgit_remote_new(&remote, repo, t->url);
 	if (gerr < 0)
 		goto out;
@@ -311,7 +309,7 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	if (gerr < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (strcmp(heads[i]->name, ref) == 0) {
+		if (strcmp(heads[i]->name, t->refname) == 0) {
 			git_oid_cpy(tip_out, &heads[i]->oid);
 			*exists_out = true;
 		}
@@ -329,7 +327,7 @@ static int msgit_fetch_once(struct msgit_target *t, git_repository *repo,
 	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
-	specs[0] = ref;
+	specs[0] = t->refname;
 	arr.strings = specs;
 	arr.count = 1;
 	gerr = git_remote_download(remote, &arr, &fo);
@@ -398,8 +396,8 @@ int msgit_push_branch(struct msgit_target *t, git_repository *repo,
 	int gerr = 0, rc;
 
 	*rejected_out = false;
-	snprintf(spec, sizeof(spec), "%srefs/heads/%s:refs/heads/%s",
-		 t->force ? "+" : "", t->revision, t->revision);
+	snprintf(spec, sizeof(spec), "%s%s:%s", t->force ? "+" : "",
+		 t->refname, t->refname);
 	specs[0] = spec;
 	arr.strings = specs;
 	arr.count = 1;
