@@ -616,7 +616,7 @@ int ms_hash_files(struct ms_file *files, size_t n,
 		p.prog.bytes_total += files[i].size;
 	}
 	if (!p.n_order)
-		goto save; /* so qsort_r below never sees an empty array */
+		goto out; /* all known: the cache has nothing new to remember */
 
 	qsort_r(p.order, p.n_order, sizeof(*p.order), cmp_size_desc, files);
 	p.files = files;
@@ -658,7 +658,6 @@ int ms_hash_files(struct ms_file *files, size_t n,
 			pthread_join(threads[t], NULL);
 	}
 	rc = p.rc;
-save:
 	if (opts->cache_path)
 		cache_save(&cache, opts->cache_path, files, n, racy_ns);
 out:
