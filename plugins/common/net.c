@@ -915,7 +915,7 @@ int msnet_request(struct msnet *n, const struct msnet_req *req,
 {
 	const struct ms_host *h = n->host;
 	const char *what = req->what ? req->what : req->method;
-	unsigned max = (req->flags & MSNET_NO_RETRY) ? 0 : n->retries;
+	unsigned max = n->retries;
 	unsigned attempt;
 	char why[800];
 	struct net_xfer x;

@@ -115,7 +115,6 @@ struct msnet_req {
 
 /** Also retry 409 and "Could not update refs" / "try again" (commits). */
 #define MSNET_RETRY_REFS (1u << 0)
-#define MSNET_NO_RETRY (1u << 1)   /**< exactly one attempt */
 #define MSNET_BLOB (1u << 2)       /**< blob PUT: success = 4.7 rule */
 /** A 2xx answer must be JSON; a garbled one is retried (idempotent calls). */
 #define MSNET_JSON (1u << 3)

@@ -26,7 +26,6 @@ struct commit_seg {
 
 /* Reader state of the body; rewound before each retry. */
 struct commit_body {
-	const struct ms_host *host;
 	struct commit_seg *segs;
 	size_t n_segs, cap_segs;
 	uint64_t size;
@@ -44,7 +43,6 @@ struct commit_body {
 	int fail_code;
 	const struct ms_file *fail_file;
 	int fail_errno;
-	uint64_t inline_bytes; /* raw bytes of normal files (one pass) */
 };
 
 static int commit_add_lit(struct commit_body *b, char *lit)
@@ -143,7 +141,6 @@ static int commit_rewind(void *payload)
 	b->off = 0;
 	b->enc_len = 0;
 	b->file_read = 0;
-	b->inline_bytes = 0;
 	return MS_OK;
 }
 
@@ -223,7 +220,6 @@ static int commit_refill(struct commit_body *b)
 	b->enc_len = got > 0 ?
 		(size_t)EVP_EncodeBlock(b->enc, b->raw, (int)got) : 0;
 	b->off = 0;
-	b->inline_bytes += got;
 	return got > 0 || b->file_read < f->size ? 1 : 0;
 }
 
@@ -368,7 +364,6 @@ int http_commit(struct http_ctx *c, const char *owner, const char *name,
 	commit_id[0] = '\0';
 	memset(&b, 0, sizeof(b));
 	memset(&resp, 0, sizeof(resp));
-	b.host = h;
 	b.fd = -1;
 	b.raw = malloc(COMMIT_RAW_CHUNK);
 	b.enc = malloc(COMMIT_B64_CHUNK + 1);

@@ -107,14 +107,11 @@ static int http_login(void *self, const struct ms_login *req,
 		      struct ms_identity *who)
 {
 	struct http_ctx *c = self;
-	const struct ms_host *h = c->host;
 	struct mshub_login l;
 	int rc;
 
 	who->authenticated = false;
 	who->username[0] = '\0';
-	if (req->token != NULL && req->token[0] != '\0')
-		h->add_secret(h, req->token);
 	rc = http_net(c, req->endpoint, req->token);
 	if (rc != MS_OK)
 		return rc;

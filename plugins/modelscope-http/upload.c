@@ -443,8 +443,6 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	message = req->commit_message && req->commit_message[0] ?
 		req->commit_message : "Upload folder";
 	out->files_total = req->n_files;
-	if (req->token != NULL && req->token[0] != '\0')
-		h->add_secret(h, req->token);
 	rc = upload_split_repo(h, req->repo_id, owner, sizeof(owner), name,
 			       sizeof(name));
 	if (rc != MS_OK)
@@ -573,13 +571,9 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	}
 
 	/* every blob is on the hub before anything is committed */
-	rc = upload_pool_finish(&pool);
+	rc = upload_pool_finish(&pool); /* MS_ECANCELED after a Ctrl-C */
 	if (rc != MS_OK)
 		goto out;
-	if (h->cancelled(h)) {
-		rc = MS_ECANCELED;
-		goto out;
-	}
 	out->blobs_uploaded = pool.n_queued;
 	blob_bytes = atomic_load(&pool.bytes_sent);
 
