@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* upload_folder: compare, batch-check, PUT in parallel, commit, verify. */
 #include "http.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,26 +24,18 @@ struct upload_blob {
 };
 
 /*
- * The PUT workers and their queue.  The main thread hashes the files in
- * chunks and queues the blobs of each chunk the hub asks for, so hashing
- * overlaps sending; the workers take blobs in queue order.
+ * The PUTs (mspool).  The main thread hashes the files in chunks and
+ * queues the blobs of each chunk the hub asks for, so hashing overlaps
+ * sending; the workers take blobs in queue order.
  */
 struct upload_pool {
+	struct mspool q;
 	struct http_ctx *c;
 	struct upload_blob *blobs; /* capacity: n_files */
-	atomic_size_t n_queued;    /* written under lock; progress reads it */
-	size_t next;
-	bool closed;               /* no more blobs will be queued */
-	atomic_bool stop;          /* a worker failed */
 	atomic_uint_fast64_t bytes_done;
 	atomic_uint_fast64_t bytes_sent; /* of completed PUTs */
 	atomic_uint_fast64_t bytes_total;
 	atomic_uint files_done;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t th[64];
-	unsigned n_threads;
-	int rc;
 };
 
 static void upload_progress(struct upload_pool *p, const char *path)
@@ -60,7 +52,7 @@ static void upload_progress(struct upload_pool *p, const char *path)
 	if (pr.bytes_done > pr.bytes_total)
 		pr.bytes_done = pr.bytes_total;
 	pr.files_done = atomic_load(&p->files_done);
-	pr.files_total = (uint32_t)p->n_queued;
+	pr.files_total = (uint32_t)mspool_queued(&p->q);
 	h->progress(h, &pr);
 }
 
@@ -82,11 +74,14 @@ static bool upload_abort(void *payload)
 {
 	struct upload_job *j = payload;
 
-	return atomic_load(&j->pool->stop);
+	return mspool_stopped(&j->pool->q);
 }
 
-static int upload_one(struct upload_pool *p, const struct upload_blob *b)
+/* mspool's job: one blob. */
+static int upload_one(void *blob, void *pool)
 {
+	struct upload_pool *p = pool;
+	const struct upload_blob *b = blob;
 	const struct ms_host *h = p->c->host;
 	const struct ms_file *f = b->file;
 	struct upload_job job = { .pool = p, .path = f->rel_path };
@@ -131,108 +126,39 @@ static int upload_one(struct upload_pool *p, const struct upload_blob *b)
 	return MS_OK;
 }
 
-static void *upload_worker(void *arg)
-{
-	struct upload_pool *p = arg;
-	const struct ms_host *h = p->c->host;
-	struct upload_blob *b;
-	int rc;
-
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (p->next == p->n_queued && !p->closed &&
-		       !atomic_load(&p->stop))
-			pthread_cond_wait(&p->cond, &p->lock);
-		b = NULL;
-		if (!atomic_load(&p->stop) && p->next < p->n_queued)
-			b = &p->blobs[p->next++];
-		pthread_mutex_unlock(&p->lock);
-		if (b == NULL || h->cancelled(h))
-			break;
-		rc = upload_one(p, b);
-		if (rc != MS_OK) {
-			pthread_mutex_lock(&p->lock);
-			if (p->rc == MS_OK)
-				p->rc = rc;
-			atomic_store(&p->stop, true);
-			pthread_cond_broadcast(&p->cond);
-			pthread_mutex_unlock(&p->lock);
-			break;
-		}
-	}
-	return NULL;
-}
-
 static int upload_pool_init(struct upload_pool *p, struct http_ctx *c,
-			    size_t cap)
+			    size_t cap, unsigned jobs)
 {
 	memset(p, 0, sizeof(*p));
 	p->c = c;
 	p->blobs = calloc(cap + 1, sizeof(*p->blobs));
 	if (p->blobs == NULL)
 		return MS_ENOMEM;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	return MS_OK;
+	return mspool_init(&p->q, c->host, jobs, cap, upload_one, p);
 }
 
-/* Queue a blob (the pool takes href); start a worker if allowed. */
+/* Queue a blob (the pool takes href). */
 static void upload_pool_add(struct upload_pool *p, const struct ms_file *f,
-			    char *href, unsigned jobs)
+			    char *href)
 {
-	bool start;
+	struct upload_blob *b = &p->blobs[mspool_queued(&p->q)];
 
-	pthread_mutex_lock(&p->lock);
-	p->blobs[p->n_queued].file = f;
-	p->blobs[p->n_queued].href = href;
-	p->n_queued++;
+	b->file = f;
+	b->href = href;
 	atomic_fetch_add(&p->bytes_total, f->size);
-	pthread_cond_signal(&p->cond);
-	start = p->n_threads < jobs && p->n_threads < 64 &&
-		p->n_threads < p->n_queued;
-	pthread_mutex_unlock(&p->lock);
-	if (start &&
-	    pthread_create(&p->th[p->n_threads], NULL, upload_worker, p) == 0)
-		p->n_threads++;
+	mspool_add(&p->q, b);
 }
 
-/* No more blobs: wait for the workers; MS_OK or the first failure. */
-static int upload_pool_finish(struct upload_pool *p)
-{
-	const struct ms_host *h = p->c->host;
-	unsigned i;
-	size_t k;
-
-	pthread_mutex_lock(&p->lock);
-	p->closed = true;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (p->n_threads == 0 && p->n_queued > 0)
-		upload_worker(p); /* no thread could start: do it here */
-	for (i = 0; i < p->n_threads; i++)
-		pthread_join(p->th[i], NULL);
-	p->n_threads = 0;
-	if (p->rc == MS_OK && h->cancelled(h))
-		p->rc = MS_ECANCELED;
-	if (p->rc == MS_OK && p->next < p->n_queued)
-		p->rc = MS_ECANCELED;
-	for (k = 0; k < p->n_queued; k++) {
-		free(p->blobs[k].href);
-		p->blobs[k].href = NULL;
-	}
-	return p->rc;
-}
-
+/* Stop what still runs, wait for it, free the hrefs and the queue. */
 static void upload_pool_free(struct upload_pool *p)
 {
+	size_t k;
+
 	if (p->blobs == NULL)
 		return;
-	if (p->n_threads > 0) {
-		atomic_store(&p->stop, true);
-		upload_pool_finish(p);
-	}
-	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
+	mspool_free(&p->q);
+	for (k = 0; k < mspool_queued(&p->q); k++)
+		free(p->blobs[k].href);
 	free(p->blobs);
 	p->blobs = NULL;
 }
@@ -485,7 +411,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	lfs = calloc(req->n_files + 1, sizeof(*lfs));
 	hrefs = calloc(UPLOAD_BATCH_OBJECTS, sizeof(*hrefs));
 	if (acts == NULL || dels == NULL || lfs == NULL || hrefs == NULL ||
-	    upload_pool_init(&pool, c, req->n_files) != MS_OK) {
+	    upload_pool_init(&pool, c, req->n_files, req->jobs) != MS_OK) {
 		rc = h->error(h, MS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -515,7 +441,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 			n_new++;
 			chunk_bytes += f->size;
 		}
-		if (atomic_load(&pool.stop) || h->cancelled(h))
+		if (mspool_stopped(&pool.q) || h->cancelled(h))
 			break;
 		rc = h->hash_files(h, req->files + s0, e0 - s0, 0);
 		if (rc != MS_OK)
@@ -558,8 +484,7 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 					had++;
 					continue;
 				}
-				upload_pool_add(&pool, lfs[i + j], hrefs[j],
-						req->jobs);
+				upload_pool_add(&pool, lfs[i + j], hrefs[j]);
 				hrefs[j] = NULL;
 				put++;
 			}
@@ -571,10 +496,10 @@ int http_upload_folder(struct http_ctx *c, const struct ms_upload *req,
 	}
 
 	/* every blob is on the hub before anything is committed */
-	rc = upload_pool_finish(&pool); /* MS_ECANCELED after a Ctrl-C */
+	rc = mspool_finish(&pool.q); /* MS_ECANCELED after a Ctrl-C */
 	if (rc != MS_OK)
 		goto out;
-	out->blobs_uploaded = pool.n_queued;
+	out->blobs_uploaded = mspool_queued(&pool.q);
 	blob_bytes = atomic_load(&pool.bytes_sent);
 
 	if (req->delete_remote) {
