@@ -105,7 +105,7 @@ int mspool_finish(struct mspool *p)
 	p->n_threads = 0;
 	if (p->rc == MS_OK &&
 	    (h->cancelled(h) || p->next < atomic_load(&p->n_queued)))
-		p->rc = MS_ECANCELED;
+		p->rc = h->error(h, MS_ECANCELED, "cancelled");
 	return p->rc;
 }
 

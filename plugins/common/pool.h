@@ -46,8 +46,8 @@ bool mspool_stopped(const struct mspool *p);
 size_t mspool_queued(const struct mspool *p);
 /*
  * No more jobs: wait for the workers (running the queue here when no
- * thread could start).  MS_OK, the first failure, or MS_ECANCELED when the
- * run was cancelled before every job ran.
+ * thread could start).  MS_OK, the first failure, or MS_ECANCELED
+ * ("cancelled") when the run was cancelled before every job ran.
  */
 int mspool_finish(struct mspool *p);
 /* Stop what still runs, wait for it, free; NULL-safe after a failed init. */

@@ -13,6 +13,7 @@
 
 #include "git.h"
 #include "net.h"
+#include "pool.h"
 
 #define MSGIT_BATCH_MAX 100
 #define MSGIT_LFS_MEDIA "application/vnd.git-lfs+json"
@@ -30,11 +31,8 @@ struct msgit_lfs_run {
 	struct msgit_target *t;
 	struct msnet *net;     /* origin of the remote, no token of its own */
 	const char *basic;     /* "Authorization: Basic ..." for that origin */
-	struct msgit_lfs_job *jobs;
-	size_t n_jobs;
-	size_t next;           /* next job to take */
-	int rc;                /* first failure */
-	pthread_mutex_t lock;
+	struct mspool pool;    /* the PUTs of one batch */
+	pthread_mutex_t lock;  /* progress and stats */
 	struct msgit_lfs_stats *stats;
 	uint64_t bytes_done, bytes_total;
 	uint32_t files_done, files_total;
@@ -108,6 +106,14 @@ struct msgit_put_ctx {
 	const char *path;
 };
 
+/* A sibling PUT failed: stop this one too. */
+static bool msgit_put_abort(void *payload)
+{
+	struct msgit_put_ctx *pc = payload;
+
+	return mspool_stopped(&pc->run->pool);
+}
+
 static void msgit_on_sent(uint64_t delta, void *payload)
 {
 	struct msgit_put_ctx *pc = payload;
@@ -143,6 +149,7 @@ static int msgit_lfs_put(struct msgit_lfs_run *run, struct msgit_lfs_job *job)
 				    .content_type = "application/octet-stream",
 				    .headers = (const char *const *)job->headers,
 				    .on_sent = msgit_on_sent,
+				    .abort = msgit_put_abort,
 				    .payload = &pc,
 			    }, fd, f->size);
 	close(fd);
@@ -176,34 +183,24 @@ out:
 	return rc;
 }
 
-static void *msgit_lfs_worker(void *arg)
+/* mspool's job: one object, counted once it is on the server. */
+static int msgit_lfs_job_run(void *job_arg, void *run_arg)
 {
-	struct msgit_lfs_run *run = arg;
-	struct msgit_lfs_job *job;
+	struct msgit_lfs_run *run = run_arg;
+	struct msgit_lfs_job *job = job_arg;
 	int rc;
 
-	for (;;) {
-		pthread_mutex_lock(&run->lock);
-		if (run->rc != MS_OK || run->next >= run->n_jobs) {
-			pthread_mutex_unlock(&run->lock);
-			break;
-		}
-		job = &run->jobs[run->next++];
-		pthread_mutex_unlock(&run->lock);
-		rc = msgit_lfs_put(run, job);
-		pthread_mutex_lock(&run->lock);
-		if (rc != MS_OK && run->rc == MS_OK)
-			run->rc = rc;
-		if (rc == MS_OK) {
-			job->obj->uploaded = true;
-			run->stats->uploaded++;
-			run->stats->bytes += job->obj->file->size;
-			run->files_done++;
-			msgit_lfs_progress(run, NULL);
-		}
-		pthread_mutex_unlock(&run->lock);
-	}
-	return NULL;
+	rc = msgit_lfs_put(run, job);
+	if (rc != MS_OK)
+		return rc;
+	pthread_mutex_lock(&run->lock);
+	job->obj->uploaded = true;
+	run->stats->uploaded++;
+	run->stats->bytes += job->obj->file->size;
+	run->files_done++;
+	msgit_lfs_progress(run, NULL);
+	pthread_mutex_unlock(&run->lock);
+	return MS_OK;
 }
 
 static void msgit_jobs_free(struct msgit_lfs_job *jobs, size_t n)
@@ -395,9 +392,7 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 	struct msgit_lfs_job *bjobs = NULL;
 	struct msgit_lfs_run run;
 	struct msnet_opts no;
-	pthread_t tids[64];
 	size_t i, nu = 0, start, cnt, nbj = 0;
-	unsigned nthreads, started;
 	char *basic = NULL;
 	int rc = MS_OK;
 
@@ -456,29 +451,19 @@ int msgit_lfs_upload(struct msgit_target *t, struct msgit_lfs_obj *objs,
 		}
 		if (nbj == 0)
 			continue;
-		run.jobs = bjobs;
-		run.n_jobs = nbj;
-		run.next = 0;
-		nthreads = jobs < 1 ? 1 : jobs;
-		if (nthreads > 64)
-			nthreads = 64;
-		if (nthreads > nbj)
-			nthreads = (unsigned)nbj;
-		for (started = 0; started < nthreads; started++)
-			if (pthread_create(&tids[started], NULL,
-					   msgit_lfs_worker, &run) != 0)
-				break;
-		if (started == 0)
-			msgit_lfs_worker(&run);
-		for (i = 0; i < started; i++)
-			pthread_join(tids[i], NULL);
+		rc = mspool_init(&run.pool, h, jobs, nbj, msgit_lfs_job_run,
+				 &run);
+		if (rc != MS_OK)
+			goto out;
+		for (i = 0; i < nbj; i++)
+			mspool_add(&run.pool, &bjobs[i]);
+		rc = mspool_finish(&run.pool);
+		mspool_free(&run.pool);
 		msgit_jobs_free(bjobs, nbj);
 		bjobs = NULL;
 		nbj = 0;
-		if (run.rc != MS_OK) {
-			rc = run.rc;
+		if (rc != MS_OK)
 			goto out;
-		}
 	}
 	/* duplicates of a content share its fate */
 	for (i = 0; i < n; i++) {
