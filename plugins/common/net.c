@@ -172,11 +172,16 @@ int msnet_new(struct msnet **out, const struct msnet_opts *opts)
 	if (opts->token != NULL && opts->token[0] != '\0') {
 		h->add_secret(h, opts->token);
 		n->token = net_strdup(opts->token);
-		if (n->token == NULL ||
+		/* asprintf leaves its pointer undefined on failure: each one
+		 * is cleared on its own, so the out: path wipes what exists */
+		if (n->token != NULL &&
 		    asprintf(&n->auth_header, "Authorization: Bearer %s",
-			     opts->token) < 0 ||
-		    asprintf(&n->cookie, "m_session_id=%s", opts->token) < 0) {
+			     opts->token) < 0)
 			n->auth_header = NULL;
+		if (n->auth_header != NULL &&
+		    asprintf(&n->cookie, "m_session_id=%s", opts->token) < 0)
+			n->cookie = NULL;
+		if (n->cookie == NULL) {
 			rc = h->error(h, MS_ENOMEM, "out of memory");
 			goto out;
 		}
