@@ -244,26 +244,29 @@ static int strlist_add(struct strlist *l, const char *s, size_t len)
 	return MS_OK;
 }
 
-/* Add each comma-separated, non-empty piece of every entry of src. */
+/*
+ * Add each non-empty piece of every entry of src, split at commas and
+ * newlines (a setting given several times arrives newline-joined), leading
+ * blanks dropped: "a, b\nc" gives a, b and c.
+ */
 static int strlist_add_split(struct strlist *l, const char *const *src)
 {
-	const char *s, *comma;
+	const char *s;
+	size_t len;
 	int rc;
 
 	for (; src && *src; src++) {
-		s = *src;
-		for (;;) {
-			comma = strchr(s, ',');
-			if (!comma)
-				comma = s + strlen(s);
-			if (comma > s) {
-				rc = strlist_add(l, s, (size_t)(comma - s));
+		for (s = *src;; s += len + 1) {
+			while (*s == ' ')
+				s++;
+			len = strcspn(s, ",\n");
+			if (len > 0) {
+				rc = strlist_add(l, s, len);
 				if (rc)
 					return rc;
 			}
-			if (!*comma)
+			if (!s[len])
 				break;
-			s = comma + 1;
 		}
 	}
 	return MS_OK;

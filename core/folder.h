@@ -29,9 +29,9 @@ struct ms_walk_limits {
 
 /*
  * What to walk.  include/exclude are NULL-terminated lists (NULL = none);
- * each entry may itself hold several patterns separated by commas, which
- * ms_folder_walk() splits (empty pieces are dropped), so the caller may pass
- * "--include a,b" values verbatim.  Matching is ms_folder_match() on the
+ * each entry may itself hold several patterns separated by commas or
+ * newlines, which ms_folder_walk() splits (empty pieces and leading blanks
+ * are dropped), so the caller may pass a setting's value verbatim.  Matching is ms_folder_match() on the
  * path relative to the folder (without the path_in_repo prefix).  Default
  * ignores (protocol doc 4.3) are added to exclude; an ignore pattern that
  * appears verbatim in include is dropped from the ignore list.

@@ -32,7 +32,6 @@ struct run {
 	void *self;
 	struct ms_filelist *files;
 	struct ms_upload_result result;
-	char **patterns[2];       /* include, exclude: NULL-terminated */
 	double started;
 	bool json;
 	bool contacted;           /* a network backend was asked to log in */
@@ -44,40 +43,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* "a,b\nc" -> {"a","b","c",NULL}; patterns may repeat and be comma lists. */
-static char **split_patterns(const char *joined)
-{
-	char *copy, *save = NULL, *tok, **out;
-	size_t n = 0, cap = 1;
-
-	if (!joined)
-		return calloc(1, sizeof(char *));
-	for (const char *p = joined; *p; p++)
-		cap += (*p == ',' || *p == '\n');
-	out = calloc(cap + 1, sizeof(char *));
-	copy = strdup(joined);
-	if (!out || !copy) {
-		free(out);
-		free(copy);
-		return NULL;
-	}
-	for (tok = strtok_r(copy, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-		while (*tok == ' ')
-			tok++;
-		if (*tok)
-			out[n++] = strdup(tok);
-	}
-	free(copy);
-	return out;
-}
-
-static void free_patterns(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* The token hint helps after an auth failure, or any hub failure without one. */
@@ -282,14 +247,11 @@ static int run_upload(struct run *r)
 		ms_settings_get(r->s, MS_O_ENDPOINT), ms_settings_get(r->s, MS_O_REVISION));
 	check_model_files(dir);
 
-	r->patterns[0] = split_patterns(ms_settings_get(r->s, MS_O_INCLUDE));
-	r->patterns[1] = split_patterns(ms_settings_get(r->s, MS_O_EXCLUDE));
-	if (!r->patterns[0] || !r->patterns[1])
-		return ms_error_set(MS_ENOMEM, "out of memory");
 	wo.folder = dir;
 	wo.path_in_repo = ms_settings_get(r->s, MS_O_PATH_IN_REPO);
-	wo.include = (const char *const *)r->patterns[0];
-	wo.exclude = (const char *const *)r->patterns[1];
+	/* the walk splits the comma/newline lists itself */
+	wo.include = (const char *const[]){ ms_settings_get(r->s, MS_O_INCLUDE), NULL };
+	wo.exclude = (const char *const[]){ ms_settings_get(r->s, MS_O_EXCLUDE), NULL };
 	rc = ms_folder_walk(&r->files, &wo);
 	if (rc)
 		return rc;
@@ -408,8 +370,6 @@ static void run_free(struct run *r)
 	ms_host_free(r->host);
 	ms_loader_close(r->plugin);
 	ms_filelist_free(r->files);
-	free_patterns(r->patterns[0]);
-	free_patterns(r->patterns[1]);
 	ms_settings_free(r->s);
 	ms_redact_reset();
 }

@@ -471,6 +471,11 @@ static void test_walk__patterns(void)
 	is_str(s, "config.json|model.safetensors",
 	       "comma-separated includes, empty pieces dropped");
 	free(s);
+	s = walk_paths(d, (const char *const[]){ "config.json, *.md\nsub/*.txt",
+						  NULL }, NULL);
+	is_str(s, "README.md|config.json|sub/y.txt",
+	       "a setting's value: commas, newlines, leading blanks");
+	free(s);
 	s = walk_paths(d, inc_json, exc_sub);
 	is_str(s, "config.json", "include and exclude together");
 	free(s);
