@@ -434,8 +434,7 @@ static int walk_add(struct walk *w, const char *abs, const char *rel,
 	}
 	f->repo_path = block;
 	f->size = (uint64_t)st->st_size;
-	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		      st->st_mtim.tv_nsec;
+	f->mtime_ns = ms_stat_mtime_ns(st);
 	f->dev = (uint64_t)st->st_dev;
 	f->ino = (uint64_t)st->st_ino;
 	f->lfs = ms_folder_is_lfs(f->repo_path, f->size);

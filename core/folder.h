@@ -6,8 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "mspublish/plugin.h"
+
+/* st_mtim in ns, as ms_file.mtime_ns holds it. */
+static inline int64_t ms_stat_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
 
 /* SDK limits (protocol doc 4.2). */
 #define MS_FOLDER_MAX_FILES 100000u

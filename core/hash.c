@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "error.h"
+#include "folder.h"
 #include "hash.h"
 #include "paths.h"
 #include "log.h"
@@ -40,11 +41,6 @@ static void hex_encode(char hex[65], const unsigned char *md)
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex[64] = '\0';
-}
-
-static int64_t stat_mtime_ns(const struct stat *st)
-{
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
 static const char *file_name(const struct ms_file *f)
@@ -344,7 +340,7 @@ static void cache_save(const struct cache *c, const char *path,
 			continue;
 		if (stat(c->v[i].path, &st) != 0 ||
 		    (uint64_t)st.st_size != c->v[i].size ||
-		    stat_mtime_ns(&st) != c->v[i].mtime_ns ||
+		    ms_stat_mtime_ns(&st) != c->v[i].mtime_ns ||
 		    (uint64_t)st.st_dev != c->v[i].dev ||
 		    (uint64_t)st.st_ino != c->v[i].ino)
 			continue; /* gone or changed: drop */
@@ -446,7 +442,7 @@ static int hash_file(struct ms_file *f, struct pool *p, EVP_MD_CTX *ctx,
 		goto out;
 	}
 	if (check_stat && ((uint64_t)st.st_size != f->size ||
-			   stat_mtime_ns(&st) != f->mtime_ns)) {
+			   ms_stat_mtime_ns(&st) != f->mtime_ns)) {
 		rc = changed_error(f, (uint64_t)st.st_size != f->size ?
 					      "its size changed" :
 					      "its modification time changed");
@@ -712,7 +708,7 @@ int ms_hash_check_unchanged(const struct ms_file *f)
 	}
 	if ((uint64_t)st.st_size != f->size)
 		return changed_error(f, "its size changed");
-	if (stat_mtime_ns(&st) != f->mtime_ns)
+	if (ms_stat_mtime_ns(&st) != f->mtime_ns)
 		return changed_error(f, "its modification time changed");
 	return MS_OK;
 }
