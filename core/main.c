@@ -207,11 +207,19 @@ static int open_backend(struct run *r)
 	return MS_OK;
 }
 
+/* A setting as the chosen backend sees it: its [backend] section over the
+ * general value, env and flags over both (ms_settings_backend_get). */
+static const char *setting(const struct run *r, enum ms_opt_id id)
+{
+	return ms_settings_backend_get(r->s, ms_settings_get(r->s, MS_O_BACKEND),
+				       ms_options[id].name);
+}
+
 static int do_login(struct run *r, struct ms_identity *who)
 {
 	struct ms_login req = {
 		.struct_size = sizeof(req),
-		.endpoint = ms_settings_get(r->s, MS_O_ENDPOINT),
+		.endpoint = setting(r, MS_O_ENDPOINT),
 		.token = ms_settings_get(r->s, MS_O_TOKEN),
 		.token_origin = ms_settings_origin(r->s, MS_O_TOKEN),
 	};
@@ -244,11 +252,11 @@ static int run_upload(struct run *r)
 	if (ms_log_verbose())
 		ms_settings_show(r->s, stderr);
 	ms_info("Publishing %s to %s (backend %s, %s, revision %s)", dir, repo, backend,
-		ms_settings_get(r->s, MS_O_ENDPOINT), ms_settings_get(r->s, MS_O_REVISION));
+		setting(r, MS_O_ENDPOINT), setting(r, MS_O_REVISION));
 	check_model_files(dir);
 
 	wo.folder = dir;
-	wo.path_in_repo = ms_settings_get(r->s, MS_O_PATH_IN_REPO);
+	wo.path_in_repo = setting(r, MS_O_PATH_IN_REPO);
 	/* the walk splits the comma/newline lists itself */
 	wo.include = (const char *const[]){ ms_settings_get(r->s, MS_O_INCLUDE), NULL };
 	wo.exclude = (const char *const[]){ ms_settings_get(r->s, MS_O_EXCLUDE), NULL };
@@ -278,17 +286,17 @@ static int run_upload(struct run *r)
 
 	memset(&req, 0, sizeof(req));
 	req.struct_size = sizeof(req);
-	req.endpoint = ms_settings_get(r->s, MS_O_ENDPOINT);
+	req.endpoint = setting(r, MS_O_ENDPOINT);
 	req.token = ms_settings_get(r->s, MS_O_TOKEN);
 	req.repo_id = repo;
 	req.folder = r->files->root;
 	req.path_in_repo = wo.path_in_repo ? wo.path_in_repo : "";
-	req.revision = ms_settings_get(r->s, MS_O_REVISION);
-	req.commit_message = ms_settings_get(r->s, MS_O_COMMIT_MESSAGE);
+	req.revision = setting(r, MS_O_REVISION);
+	req.commit_message = setting(r, MS_O_COMMIT_MESSAGE);
 	req.files = r->files->files;
 	req.n_files = r->files->n;
-	req.jobs = (unsigned)ms_settings_int(r->s, MS_O_JOBS);
-	req.delete_remote = ms_settings_bool(r->s, MS_O_DELETE);
+	req.jobs = (unsigned)strtoul(setting(r, MS_O_JOBS), NULL, 10);
+	req.delete_remote = !strcmp(setting(r, MS_O_DELETE), "true");
 	r->result.struct_size = sizeof(r->result);
 	rc = r->plugin->backend->upload_folder(r->self, &req, &r->result);
 	ms_host_progress_done(r->host);

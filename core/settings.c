@@ -563,31 +563,41 @@ static int rewrite(struct ms_value *v, char *(*fn)(const char *))
 	return MS_OK;
 }
 
-/* Tidy values whose spelling matters: endpoint, folder, path in repo. */
+static int clean_path_in_repo(struct ms_value *v)
+{
+	char *n;
+	int rc;
+
+	if (!v->value)
+		return MS_OK;
+	rc = ms_settings_clean_path_in_repo(&n, v->value);
+	if (rc == MS_EINVAL) {
+		/* say where the value came from: file:line or the flag */
+		char *msg = strdup(ms_error_last());
+
+		ms_error_set(rc, "%s: path-in-repo: %s", v->origin, msg ? msg : "invalid");
+		free(msg);
+	} else if (!rc) {
+		free(v->value);
+		v->value = n;
+	}
+	return rc;
+}
+
+/* Tidy values whose spelling matters: endpoint, folder, path in repo, in
+ * the backend sections too (ms_settings_backend_get hands them out). */
 static int normalize(struct ms_settings *s)
 {
-	struct ms_value *v = &s->v[MS_O_PATH_IN_REPO];
 	int rc = rewrite(&s->v[MS_O_ENDPOINT], ms_settings_normalize_endpoint);
 
 	if (!rc)
 		rc = rewrite(&s->v[MS_O_MODEL_DIR], ms_settings_expand_home);
-	for (size_t i = 0; i < s->n_sections && !rc; i++)
+	if (!rc)
+		rc = clean_path_in_repo(&s->v[MS_O_PATH_IN_REPO]);
+	for (size_t i = 0; i < s->n_sections && !rc; i++) {
 		rc = rewrite(&s->sections[i].v[MS_O_ENDPOINT], ms_settings_normalize_endpoint);
-	if (!rc && v->value) {
-		char *n;
-
-		rc = ms_settings_clean_path_in_repo(&n, v->value);
-		if (rc == MS_EINVAL) {
-			/* say where the value came from: file:line or the flag */
-			char *msg = strdup(ms_error_last());
-
-			ms_error_set(rc, "%s: path-in-repo: %s", v->origin,
-				     msg ? msg : "invalid");
-			free(msg);
-		} else if (!rc) {
-			free(v->value);
-			v->value = n;
-		}
+		if (!rc)
+			rc = clean_path_in_repo(&s->sections[i].v[MS_O_PATH_IN_REPO]);
 	}
 	return rc;
 }

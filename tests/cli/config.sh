@@ -137,6 +137,20 @@ if [ -n "${MSPUBLISH_TOP_SRCDIR:-}" ] && [ -f "$MSPUBLISH_TOP_SRCDIR/config/mspu
 	if grep -qE "^backend +http " "$OUT"; then ok 0 "shipped: backend http"; else ok 1 "shipped: backend http"; fi
 fi
 
+# a [backend] section's values reach that backend; env and flags still win
+if have_backend dryrun; then
+	M=$T/sect-model
+	make_model "$M"
+	printf '[mspublish]\ncommit-message = general\npath-in-repo = gen\n[dryrun]\ncommit-message = from the section\npath-in-repo = /sec/\n' >"$T/sect.ini"
+	run sect --config "$T/sect.ini" --backend dryrun --repo-id a/b --model-dir "$M" --json
+	expect_rc 0 "[dryrun] section run"
+	has "$OUT" '"message":"from the section"' "[dryrun] commit-message is used"
+	has "$OUT" '"path_in_repo":"sec"' "[dryrun] path-in-repo is used, cleaned"
+	run sect-flag --config "$T/sect.ini" --backend dryrun --repo-id a/b --model-dir "$M" \
+		--json --commit-message flag
+	has "$OUT" '"message":"flag"' "--commit-message beats the [dryrun] section"
+fi
+
 # --show-config scrubs what it prints like every other output: a password
 # in a URL never shows
 run userinfo --endpoint "https://bob:pw-$SENTINEL@hub.example.org" \
