@@ -1944,19 +1944,22 @@ def pre_receive_hook():
                            stdout=subprocess.PIPE, env=env, check=True)
         data = p.stdout
         pos = 0
+        ptrs = []  # (sha of the pointer blob, (oid, size))
         for sha in small:
             nl = data.index(b"\n", pos)
             size = int(data[pos:nl].split()[2])
             content = data[nl + 1:nl + 1 + size]
             pos = nl + 1 + size + 1
             ptr = parse_pointer(content)
-            if not ptr:
-                continue
-            oid, osize = ptr
-            hub = Hub.__new__(Hub)
-            hub.lfs, hub.blob_dir = lfs, blob_dir
-            hub.locks, hub.locks_lock = {}, threading.Lock()
-            good, why = hub.ensure_object(oid, osize)
+            if ptr:
+                ptrs.append((sha, ptr))
+        # just the object store part of a Hub; the objects are checked in
+        # parallel as for a commit
+        hub = Hub.__new__(Hub)
+        hub.lfs, hub.blob_dir = lfs, blob_dir
+        hub.locks, hub.locks_lock = {}, threading.Lock()
+        for (sha, _), (good, why) in zip(
+                ptrs, hub.ensure_objects([ptr for _, ptr in ptrs])):
             if not good:
                 bad.append("%s: %s" % (objs.get(sha) or sha, why))
     if bad:
